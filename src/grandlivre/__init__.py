@@ -1,0 +1,1 @@
+"""Grand Livre: double-entry bookkeeping on the French chart of accounts."""

@@ -1,0 +1,67 @@
+"""Settings: every environment variable Grand Livre reads, its default and its meaning.
+
+Configuration comes from the environment only (a `.env` file in the working directory is read
+if present). `grandlivre config` prints the effective values with secrets masked.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Effective configuration of one Grand Livre process."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./dev.db",
+        description="Primary database: PostgreSQL (postgresql+asyncpg://...) or SQLite "
+        "(sqlite+aiosqlite:///path).",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface `grandlivre serve` binds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `grandlivre serve` binds.")
+    workers: int = Field(default=1, ge=1, le=64, description="Worker processes of `serve`.")
+    log_level: str = Field(default="INFO", description="Minimum log level.")
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="`json`: one object per line; `console`: for humans."
+    )
+    seed_ledger: str = Field(
+        default="main", description="Code of the ledger seeded with the PCG at start-up."
+    )
+    migrate_on_start: bool = Field(
+        default=True, description="Apply Alembic migrations and seed when the app starts."
+    )
+    db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL pool size per process.")
+    db_connect_timeout: float = Field(
+        default=3.0, gt=0, description="Seconds to wait for a PostgreSQL connection."
+    )
+    db_command_timeout: float = Field(
+        default=15.0, gt=0, description="Seconds a PostgreSQL statement may run."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=5000, ge=0, description="Milliseconds SQLite waits on a locked database."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted, in bytes."
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        return value.upper()
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether the primary database is SQLite (embedded mode)."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings read from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Reference data shipped in the package: the PCG chart and the default journals."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy tables shared by PostgreSQL and SQLite."""

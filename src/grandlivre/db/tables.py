@@ -1,0 +1,148 @@
+"""The schema, for both dialects. Alembic migrations are the only way it reaches a database."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on both dialects (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: pass an aware UTC instant")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the naming convention migrations rely on."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Ledger(Base):
+    """A set of books: one company, one currency."""
+
+    __tablename__ = "ledgers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    decimals: Mapped[int] = mapped_column(SmallInteger, doc="Minor units of the currency.")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Account(Base):
+    """An account of a ledger's chart; its class is the first digit of its number."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("ledger_id", "number"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    ledger_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledgers.id"))
+    number: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Journal(Base):
+    """A journal (AC, VE, BQ, ...): the book an entry is recorded in."""
+
+    __tablename__ = "journals"
+    __table_args__ = (UniqueConstraint("ledger_id", "code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    ledger_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledgers.id"))
+    code: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Entry(Base):
+    """A journal entry. Never updated once posted but for the link to its reversal."""
+
+    __tablename__ = "entries"
+    __table_args__ = (Index("ix_entries_ledger_date_id", "ledger_id", "entry_date", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, doc="UUIDv7 from the service.")
+    ledger_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledgers.id"))
+    journal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("journals.id"))
+    entry_date: Mapped[date] = mapped_column(Date)
+    label: Mapped[str] = mapped_column(String(500))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reverses_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("entries.id"),
+        unique=True,
+        doc="The entry this one reverses; unique, so an entry is reversed at most once.",
+    )
+
+
+class EntryLine(Base):
+    """One line of an entry: signed minor units, debit positive and credit negative."""
+
+    __tablename__ = "entry_lines"
+    __table_args__ = (Index("ix_entry_lines_account_entry", "account_id", "entry_id"),)
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    amount: Mapped[int] = mapped_column(
+        BigInteger, doc="Signed minor units of the ledger currency: debit > 0, credit < 0."
+    )
+    label: Mapped[str | None] = mapped_column(String(500))
+
+
+class IdempotencyKey(Base):
+    """The first response given to an Idempotency-Key, replayed to every retry of it."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), doc="SHA-256 of method, path and body.")
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

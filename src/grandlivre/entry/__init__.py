@@ -1,0 +1,1 @@
+"""Journal entries: posting, reading, listing and reversing."""

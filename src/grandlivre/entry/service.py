@@ -1,0 +1,302 @@
+"""Rules of double entry: what may be posted, and how a posted entry is corrected."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grandlivre.db.tables import Entry, Ledger
+from grandlivre.entry import repository as repo
+from grandlivre.errors import (
+    AlreadyReversed,
+    EntryNotFound,
+    InactiveAccount,
+    InvalidAmount,
+    ReversalOfReversal,
+    UnbalancedEntry,
+    UnknownAccount,
+    UnknownJournal,
+    ValidationFailed,
+)
+from grandlivre.ledger import repository as ledger_repo
+from grandlivre.ledger import service as ledger_service
+from grandlivre.money import AmountError, format_amount, parse_amount
+
+POSTED = "posted"
+ORIGIN_PRIMARY = "primary"
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    """A line as a client sent it: exactly one of debit and credit, as decimal strings."""
+
+    account: str
+    debit: str | None = None
+    credit: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """An entry as a client sent it, before any rule was checked."""
+
+    journal: str
+    date: date
+    label: str
+    lines: Sequence[LineDraft]
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class LineView:
+    """A posted line: signed minor units, debit positive."""
+
+    account: str
+    amount: int
+    label: str | None
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """An entry as read back."""
+
+    id: uuid.UUID
+    ledger: str
+    decimals: int
+    journal: str
+    date: date
+    label: str
+    reference: str | None
+    status: str
+    origin: str
+    created_at: datetime
+    reverses: uuid.UUID | None
+    reversed_by: uuid.UUID | None
+    lines: list[LineView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """Filters of the entry list."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    journal: str | None = None
+    account: str | None = None
+
+
+def signed_amounts(lines: Sequence[LineDraft], decimals: int) -> list[int]:
+    """Turn each line's debit or credit into signed minor units, refusing inexact amounts."""
+    amounts: list[int] = []
+    for index, line in enumerate(lines):
+        if (line.debit is None) == (line.credit is None):
+            raise ValidationFailed(f"line {index}: give exactly one of debit and credit")
+        text = line.debit if line.debit is not None else line.credit
+        assert text is not None
+        try:
+            minor = parse_amount(text, decimals)
+        except AmountError as exc:
+            raise InvalidAmount(f"line {index}: {exc}", line=index) from exc
+        amounts.append(minor if line.debit is not None else -minor)
+    return amounts
+
+
+def check_balanced(amounts: Sequence[int], decimals: int) -> None:
+    """Refuse an entry whose lines do not sum to zero or that has fewer than two lines."""
+    if len(amounts) < 2:
+        raise ValidationFailed("an entry needs at least two lines")
+    debit = sum(a for a in amounts if a > 0)
+    credit = -sum(a for a in amounts if a < 0)
+    if debit != credit:
+        raise UnbalancedEntry(
+            f"debits ({format_amount(debit, decimals)}) and credits "
+            f"({format_amount(credit, decimals)}) differ by "
+            f"{format_amount(debit - credit, decimals)}",
+            debit=format_amount(debit, decimals),
+            credit=format_amount(credit, decimals),
+            difference=format_amount(debit - credit, decimals),
+        )
+
+
+async def post_entry(
+    session: AsyncSession,
+    ledger_code: str,
+    draft: EntryDraft,
+    *,
+    entry_id: uuid.UUID,
+    now: datetime,
+    reverses: uuid.UUID | None = None,
+) -> EntryView:
+    """Check every rule of double entry and record the entry; return it as read back."""
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    amounts = signed_amounts(draft.lines, ledger.decimals)
+    check_balanced(amounts, ledger.decimals)
+    journal = await ledger_repo.get_journal(session, ledger.id, draft.journal)
+    if journal is None:
+        raise UnknownJournal(f"no journal {draft.journal!r} in ledger {ledger.code!r}")
+    accounts = await ledger_repo.get_accounts(
+        session, ledger.id, (line.account for line in draft.lines)
+    )
+    missing = sorted({line.account for line in draft.lines} - accounts.keys())
+    if missing:
+        raise UnknownAccount(
+            f"no account {', '.join(missing)} in ledger {ledger.code!r}", accounts=missing
+        )
+    inactive = sorted(number for number, account in accounts.items() if not account.active)
+    if inactive:
+        raise InactiveAccount(
+            f"account {', '.join(inactive)} is inactive; reactivate it or use another",
+            accounts=inactive,
+        )
+    entry = Entry(
+        id=entry_id,
+        ledger_id=ledger.id,
+        journal_id=journal.id,
+        entry_date=draft.date,
+        label=draft.label,
+        reference=draft.reference,
+        status=POSTED,
+        origin=ORIGIN_PRIMARY,
+        created_at=now,
+        reverses_id=reverses,
+    )
+    await repo.insert_entry(
+        session,
+        entry,
+        (
+            {
+                "entry_id": entry_id,
+                "position": position,
+                "account_id": accounts[line.account].id,
+                "amount": amount,
+                "label": line.label,
+            }
+            for position, (line, amount) in enumerate(zip(draft.lines, amounts, strict=True))
+        ),
+    )
+    return (await _views(session, ledger, [entry]))[0]
+
+
+async def get_entry(session: AsyncSession, ledger_code: str, entry_id: uuid.UUID) -> EntryView:
+    """Return one entry or raise EntryNotFound."""
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    entry = await repo.get_entry(session, ledger.id, entry_id)
+    if entry is None:
+        raise EntryNotFound(f"no entry {entry_id} in ledger {ledger.code!r}")
+    return (await _views(session, ledger, [entry]))[0]
+
+
+async def list_entries(
+    session: AsyncSession,
+    ledger_code: str,
+    filters: EntryFilter,
+    *,
+    after: tuple[date, uuid.UUID] | None,
+    limit: int,
+) -> list[EntryView]:
+    """Return a page of entries in date order; unknown journal or account filters match none."""
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    journal_id = account_id = None
+    if filters.journal is not None:
+        journal = await ledger_repo.get_journal(session, ledger.id, filters.journal)
+        if journal is None:
+            return []
+        journal_id = journal.id
+    if filters.account is not None:
+        account = await ledger_repo.get_account(session, ledger.id, filters.account)
+        if account is None:
+            return []
+        account_id = account.id
+    entries = await repo.list_entries(
+        session,
+        ledger.id,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        journal_id=journal_id,
+        account_id=account_id,
+        after=after,
+        limit=limit,
+    )
+    return await _views(session, ledger, entries)
+
+
+async def reverse_entry(
+    session: AsyncSession,
+    ledger_code: str,
+    entry_id: uuid.UUID,
+    *,
+    reversal_id: uuid.UUID,
+    now: datetime,
+    on: date | None = None,
+    label: str | None = None,
+) -> EntryView:
+    """Post the mirror image of an entry, linked to it; an entry is reversed at most once."""
+    original = await get_entry(session, ledger_code, entry_id)
+    if original.reverses is not None:
+        raise ReversalOfReversal(
+            f"entry {entry_id} is itself the reversal of {original.reverses}; "
+            "post a new entry instead"
+        )
+    if original.reversed_by is not None:
+        raise AlreadyReversed(
+            f"entry {entry_id} was reversed already by {original.reversed_by}",
+            reversed_by=str(original.reversed_by),
+        )
+    draft = EntryDraft(
+        journal=original.journal,
+        date=on or original.date,
+        label=label or f"Extourne de {original.label}"[:500],
+        reference=original.reference,
+        lines=[
+            LineDraft(
+                account=line.account,
+                debit=format_amount(-line.amount, original.decimals) if line.amount < 0 else None,
+                credit=format_amount(line.amount, original.decimals) if line.amount > 0 else None,
+                label=line.label,
+            )
+            for line in original.lines
+        ],
+    )
+    try:
+        return await post_entry(
+            session, ledger_code, draft, entry_id=reversal_id, now=now, reverses=entry_id
+        )
+    except IntegrityError as exc:
+        # A concurrent reversal won the unique index on reverses_id.
+        raise AlreadyReversed(f"entry {entry_id} was reversed already") from exc
+
+
+async def _views(
+    session: AsyncSession, ledger: Ledger, entries: Sequence[Entry]
+) -> list[EntryView]:
+    if not entries:
+        return []
+    ids = [e.id for e in entries]
+    journals = await repo.journal_codes(session, (e.journal_id for e in entries))
+    reversals = await repo.reversals_of(session, ids)
+    lines: dict[uuid.UUID, list[LineView]] = {entry_id: [] for entry_id in ids}
+    for row in await repo.lines_of(session, ids):
+        lines[row.entry_id].append(LineView(row.account, row.amount, row.label))
+    return [
+        EntryView(
+            id=e.id,
+            ledger=ledger.code,
+            decimals=ledger.decimals,
+            journal=journals[e.journal_id],
+            date=e.entry_date,
+            label=e.label,
+            reference=e.reference,
+            status=e.status,
+            origin=e.origin,
+            created_at=e.created_at,
+            reverses=e.reverses_id,
+            reversed_by=reversals.get(e.id),
+            lines=lines[e.id],
+        )
+        for e in entries
+    ]

@@ -1,0 +1,355 @@
+"""Problem types and the one handler that renders them as RFC 9457 problem+json.
+
+Every error a client can meet is a `DomainError` subclass carrying a stable `type` slug, a
+title and an HTTP status. Services raise them; only `register_problem_handlers` turns them into
+responses, so a problem looks the same whichever layer found it.
+
+    DomainError
+    ├── NotFound (404): LedgerNotFound, AccountNotFound, EntryNotFound, JournalNotFound
+    ├── Conflict (409): LedgerExists, AccountExists, JournalExists, AlreadyReversed,
+    │                   ReversalOfReversal, AccountInUse
+    ├── Unprocessable (422): UnbalancedEntry, UnknownAccount, InactiveAccount, UnknownJournal,
+    │                        InvalidAmount, IdempotencyKeyReused, InvalidCursor, ...
+    └── EntryImmutable (405)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+log = structlog.get_logger("grandlivre.errors")
+
+
+class DomainError(Exception):
+    """Base of every problem a client can be told about."""
+
+    type: ClassVar[str] = "about:blank"
+    title: ClassVar[str] = "Error"
+    status: ClassVar[int] = 400
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    """Something named in the request does not exist."""
+
+    type = "not-found"
+    title = "Not found"
+    status = 404
+
+
+class LedgerNotFound(NotFound):
+    """No ledger has that code."""
+
+    type = "ledger-not-found"
+    title = "Ledger not found"
+
+
+class AccountNotFound(NotFound):
+    """No account has that number in this ledger."""
+
+    type = "account-not-found"
+    title = "Account not found"
+
+
+class JournalNotFound(NotFound):
+    """No journal has that code in this ledger."""
+
+    type = "journal-not-found"
+    title = "Journal not found"
+
+
+class EntryNotFound(NotFound):
+    """No entry has that id in this ledger."""
+
+    type = "entry-not-found"
+    title = "Entry not found"
+
+
+class Conflict(DomainError):
+    """The request contradicts the current state of the books."""
+
+    type = "conflict"
+    title = "Conflict"
+    status = 409
+
+
+class LedgerExists(Conflict):
+    """A ledger with that code exists already."""
+
+    type = "ledger-exists"
+    title = "Ledger already exists"
+
+
+class AccountExists(Conflict):
+    """An account with that number exists already in this ledger."""
+
+    type = "account-exists"
+    title = "Account already exists"
+
+
+class JournalExists(Conflict):
+    """A journal with that code exists already in this ledger."""
+
+    type = "journal-exists"
+    title = "Journal already exists"
+
+
+class AccountInUse(Conflict):
+    """An account that carries lines cannot be deleted, only deactivated."""
+
+    type = "account-in-use"
+    title = "Account in use"
+
+
+class AlreadyReversed(Conflict):
+    """The entry has been reversed already."""
+
+    type = "already-reversed"
+    title = "Entry already reversed"
+
+
+class ReversalOfReversal(Conflict):
+    """A reversal entry cannot itself be reversed; post a new entry instead."""
+
+    type = "reversal-of-reversal"
+    title = "A reversal cannot be reversed"
+
+
+class Unprocessable(DomainError):
+    """The request is well-formed but breaks a bookkeeping rule."""
+
+    type = "unprocessable"
+    title = "Unprocessable request"
+    status = 422
+
+
+class ValidationFailed(Unprocessable):
+    """The payload does not match the schema."""
+
+    type = "validation-error"
+    title = "Invalid request"
+
+
+class UnbalancedEntry(Unprocessable):
+    """The lines of an entry do not sum to zero."""
+
+    type = "unbalanced-entry"
+    title = "Unbalanced entry"
+
+
+class UnknownAccount(Unprocessable):
+    """A line names an account that does not exist in this ledger."""
+
+    type = "unknown-account"
+    title = "Unknown account"
+
+
+class InactiveAccount(Unprocessable):
+    """A line names an account that has been deactivated."""
+
+    type = "inactive-account"
+    title = "Inactive account"
+
+
+class UnknownJournal(Unprocessable):
+    """The entry names a journal that does not exist in this ledger."""
+
+    type = "unknown-journal"
+    title = "Unknown journal"
+
+
+class InvalidAmount(Unprocessable):
+    """An amount is not a positive decimal string exactly representable in the currency."""
+
+    type = "invalid-amount"
+    title = "Invalid amount"
+
+
+class InvalidLine(Unprocessable):
+    """A line has both or neither of debit and credit."""
+
+    type = "invalid-line"
+    title = "Invalid line"
+
+
+class UnknownCurrency(Unprocessable):
+    """The currency is not an ISO 4217 code this service knows the minor units of."""
+
+    type = "unknown-currency"
+    title = "Unknown currency"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    """The Idempotency-Key was used before with a different request."""
+
+    type = "idempotency-key-reused"
+    title = "Idempotency key reused"
+
+
+class InvalidCursor(Unprocessable):
+    """The pagination cursor was not issued by this service for this list."""
+
+    type = "invalid-cursor"
+    title = "Invalid cursor"
+
+
+class InvalidDateRange(Unprocessable):
+    """`from` is after `to`."""
+
+    type = "invalid-date-range"
+    title = "Invalid date range"
+
+
+class EntryImmutable(DomainError):
+    """Posted entries are never changed or deleted; they are reversed."""
+
+    type = "entry-immutable"
+    title = "Posted entries are immutable"
+    status = 405
+
+
+class MalformedRequest(DomainError):
+    """The body is not valid JSON."""
+
+    type = "malformed-request"
+    title = "Malformed request"
+    status = 400
+
+
+class PayloadTooLarge(DomainError):
+    """The body is larger than MAX_BODY_BYTES."""
+
+    type = "payload-too-large"
+    title = "Payload too large"
+    status = 413
+
+
+_HTTP_TYPES: dict[int, tuple[str, str]] = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+    503: ("service-unavailable", "Service unavailable"),
+}
+
+
+def request_id_of(request: Request) -> str | None:
+    """Return the request id the request-id middleware gave this request, if any."""
+    value = getattr(request.state, "request_id", None)
+    return value if isinstance(value, str) else None
+
+
+def problem_response(
+    request: Request,
+    *,
+    type_: str,
+    title: str,
+    status: int,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """Render one RFC 9457 problem."""
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": request_id_of(request),
+    }
+    body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = []
+    problem: type[DomainError] = ValidationFailed
+    for err in exc.errors():
+        kind = str(err.get("type", ""))
+        if kind == "json_invalid":
+            problem = MalformedRequest
+        elif kind == "invalid_amount" and problem is ValidationFailed:
+            problem = InvalidAmount
+        elif kind == "invalid_line" and problem is ValidationFailed:
+            problem = InvalidLine
+        errors.append(
+            {
+                "loc": [str(part) for part in err.get("loc", ())],
+                "msg": str(err.get("msg", "")),
+                "type": kind,
+            }
+        )
+    detail = "; ".join(f"{'/'.join(e['loc'][1:]) or 'body'}: {e['msg']}" for e in errors[:5])
+    return problem_response(
+        request,
+        type_=problem.type,
+        title=problem.title,
+        status=problem.status,
+        detail=detail or "invalid request",
+        errors=errors,
+    )
+
+
+def register_problem_handlers(app: FastAPI) -> None:
+    """Render every error, expected or not, as problem+json."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(
+            request,
+            type_=exc.type,
+            title=exc.title,
+            status=exc.status,
+            detail=exc.detail,
+            headers=exc.headers,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_problem(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        type_, title = _HTTP_TYPES.get(exc.status_code, ("http-error", "HTTP error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no route {request.method} {request.url.path}"
+        return problem_response(
+            request,
+            type_=type_,
+            title=title,
+            status=exc.status_code,
+            detail=detail,
+            headers=dict(exc.headers or {}),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", error=type(exc).__name__)
+        return problem_response(
+            request,
+            type_="internal-error",
+            title="Internal error",
+            status=500,
+            detail="an unexpected error occurred; quote the request_id when reporting it",
+        )

@@ -1,0 +1,22 @@
+"""Queries on stored idempotent responses."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grandlivre.db.tables import IdempotencyKey
+
+
+async def get(session: AsyncSession, scope: str, key: str) -> IdempotencyKey | None:
+    """Return the stored response for a key, if any."""
+    result = await session.execute(
+        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+    )
+    return result.scalar_one_or_none()
+
+
+async def add(session: AsyncSession, row: IdempotencyKey) -> None:
+    """Store a response; a concurrent twin makes this raise IntegrityError."""
+    session.add(row)
+    await session.flush()

@@ -1,0 +1,1 @@
+"""Ledgers, their chart of accounts and their journals."""

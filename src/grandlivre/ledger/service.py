@@ -1,0 +1,218 @@
+"""Rules for ledgers, accounts and journals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grandlivre.clock import Clock, IdFactory
+from grandlivre.db.tables import Account, Journal, Ledger
+from grandlivre.errors import (
+    AccountExists,
+    AccountInUse,
+    AccountNotFound,
+    JournalExists,
+    LedgerExists,
+    LedgerNotFound,
+    UnknownCurrency,
+)
+from grandlivre.ledger import chart
+from grandlivre.ledger import repository as repo
+from grandlivre.money import CURRENCY_DECIMALS
+
+ChartKind = Literal["pcg", "empty"]
+
+
+@dataclass(frozen=True)
+class LedgerSpec:
+    """What a new ledger is made of."""
+
+    code: str
+    name: str
+    currency: str = "EUR"
+    chart: ChartKind = "pcg"
+
+
+def account_class(number: str) -> int:
+    """Return the PCG class of an account: the first digit of its number."""
+    return int(number[0])
+
+
+async def get_ledger(session: AsyncSession, code: str) -> Ledger:
+    """Return the ledger with that code or raise LedgerNotFound."""
+    ledger = await repo.get_ledger_by_code(session, code)
+    if ledger is None:
+        raise LedgerNotFound(f"no ledger with code {code!r}")
+    return ledger
+
+
+async def list_ledgers(session: AsyncSession, *, after: str | None, limit: int) -> Sequence[Ledger]:
+    """Return a page of ledgers."""
+    return await repo.list_ledgers(session, after=after, limit=limit)
+
+
+async def create_ledger(
+    session: AsyncSession, spec: LedgerSpec, *, ids: IdFactory, clock: Clock
+) -> Ledger:
+    """Create a ledger with its journals and, unless asked for an empty one, the PCG chart."""
+    decimals = CURRENCY_DECIMALS.get(spec.currency)
+    if decimals is None:
+        raise UnknownCurrency(
+            f"{spec.currency!r} is not a supported ISO 4217 currency",
+            supported=sorted(CURRENCY_DECIMALS),
+        )
+    if await repo.get_ledger_by_code(session, spec.code) is not None:
+        raise LedgerExists(f"a ledger with code {spec.code!r} exists already")
+    now = clock.now()
+    ledger = Ledger(
+        id=ids.new(),
+        code=spec.code,
+        name=spec.name,
+        currency=spec.currency,
+        decimals=decimals,
+        created_at=now,
+    )
+    try:
+        await repo.add(session, ledger)
+    except IntegrityError as exc:
+        raise LedgerExists(f"a ledger with code {spec.code!r} exists already") from exc
+    if spec.chart == "pcg":
+        await repo.insert_accounts(
+            session,
+            (
+                {
+                    "id": ids.new(),
+                    "ledger_id": ledger.id,
+                    "number": number,
+                    "name": name,
+                    "active": True,
+                    "created_at": now,
+                }
+                for number, name in chart.pcg_accounts()
+            ),
+        )
+    await repo.insert_journals(
+        session,
+        (
+            {"id": ids.new(), "ledger_id": ledger.id, "code": code, "name": name, "created_at": now}
+            for code, name in chart.default_journals()
+        ),
+    )
+    return ledger
+
+
+async def ensure_ledger(
+    session: AsyncSession, spec: LedgerSpec, *, ids: IdFactory, clock: Clock
+) -> bool:
+    """Create the ledger unless it exists; return whether it was created. Idempotent."""
+    if await repo.get_ledger_by_code(session, spec.code) is not None:
+        return False
+    await create_ledger(session, spec, ids=ids, clock=clock)
+    return True
+
+
+async def rename_ledger(session: AsyncSession, code: str, name: str) -> Ledger:
+    """Give a ledger a new name."""
+    ledger = await get_ledger(session, code)
+    ledger.name = name
+    await session.flush()
+    return ledger
+
+
+async def get_account(session: AsyncSession, ledger: Ledger, number: str) -> Account:
+    """Return an account of the ledger or raise AccountNotFound."""
+    account = await repo.get_account(session, ledger.id, number)
+    if account is None:
+        raise AccountNotFound(f"no account {number} in ledger {ledger.code!r}")
+    return account
+
+
+async def list_accounts(
+    session: AsyncSession,
+    ledger: Ledger,
+    *,
+    after: str | None,
+    limit: int,
+    prefix: str | None,
+    active: bool | None,
+) -> Sequence[Account]:
+    """Return a page of the ledger's chart."""
+    return await repo.list_accounts(
+        session, ledger.id, after=after, limit=limit, prefix=prefix, active=active
+    )
+
+
+async def create_account(
+    session: AsyncSession, ledger: Ledger, number: str, name: str, *, ids: IdFactory, clock: Clock
+) -> Account:
+    """Open an account in the ledger's chart."""
+    if await repo.get_account(session, ledger.id, number) is not None:
+        raise AccountExists(f"account {number} exists already in ledger {ledger.code!r}")
+    account = Account(
+        id=ids.new(),
+        ledger_id=ledger.id,
+        number=number,
+        name=name,
+        active=True,
+        created_at=clock.now(),
+    )
+    try:
+        await repo.add(session, account)
+    except IntegrityError as exc:
+        raise AccountExists(f"account {number} exists already in ledger {ledger.code!r}") from exc
+    return account
+
+
+async def update_account(
+    session: AsyncSession,
+    ledger: Ledger,
+    number: str,
+    *,
+    name: str | None,
+    active: bool | None,
+) -> Account:
+    """Rename, deactivate or reactivate an account."""
+    account = await get_account(session, ledger, number)
+    if name is not None:
+        account.name = name
+    if active is not None:
+        account.active = active
+    await session.flush()
+    return account
+
+
+async def delete_account(session: AsyncSession, ledger: Ledger, number: str) -> None:
+    """Delete an account that no entry uses; a used one can only be deactivated."""
+    account = await get_account(session, ledger, number)
+    if await repo.account_has_lines(session, account.id):
+        raise AccountInUse(
+            f"account {number} carries entry lines: deactivate it instead of deleting it"
+        )
+    await repo.delete(session, account)
+
+
+async def list_journals(
+    session: AsyncSession, ledger: Ledger, *, after: str | None, limit: int
+) -> Sequence[Journal]:
+    """Return a page of the ledger's journals."""
+    return await repo.list_journals(session, ledger.id, after=after, limit=limit)
+
+
+async def create_journal(
+    session: AsyncSession, ledger: Ledger, code: str, name: str, *, ids: IdFactory, clock: Clock
+) -> Journal:
+    """Open a journal in the ledger."""
+    if await repo.get_journal(session, ledger.id, code) is not None:
+        raise JournalExists(f"journal {code} exists already in ledger {ledger.code!r}")
+    journal = Journal(
+        id=ids.new(), ledger_id=ledger.id, code=code, name=name, created_at=clock.now()
+    )
+    try:
+        await repo.add(session, journal)
+    except IntegrityError as exc:
+        raise JournalExists(f"journal {code} exists already in ledger {ledger.code!r}") from exc
+    return journal

@@ -1,0 +1,1 @@
+"""Operating surface: probes, request ids, logging, limits."""

@@ -1,0 +1,1 @@
+"""Reads over posted entries: trial balance, general ledger of an account, balances."""

@@ -1,0 +1,194 @@
+"""HTTP routes for the trial balance and account reads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from grandlivre.deps import StoreDep
+from grandlivre.entry.api import check_range
+from grandlivre.errors import InvalidCursor
+from grandlivre.money import format_amount
+from grandlivre.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from grandlivre.report import service
+from grandlivre.schemas import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/api/v1/ledgers", tags=["reports"], responses=PROBLEM_RESPONSES)
+
+DateFrom = Annotated[date | None, Query(alias="from", description="First day, inclusive.")]
+DateTo = Annotated[date | None, Query(alias="to", description="Last day, inclusive.")]
+
+
+class TrialBalanceLine(BaseModel):
+    """Totals of one account; balance = debit − credit, signed."""
+
+    account: str
+    name: str
+    debit: str
+    credit: str
+    balance: str
+
+
+class Totals(BaseModel):
+    """Grand totals; their balance is always zero."""
+
+    debit: str
+    credit: str
+    balance: str
+
+
+class TrialBalanceRead(BaseModel):
+    """The trial balance (balance générale) over a range of dates."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    items: list[TrialBalanceLine]
+    totals: Totals
+
+
+class MovementRead(BaseModel):
+    """One line of an account's general ledger and the balance after it."""
+
+    entry_id: uuid.UUID
+    date: date
+    journal: str
+    label: str
+    reference: str | None
+    debit: str | None
+    credit: str | None
+    balance: str
+
+
+class AccountLedgerRead(BaseModel):
+    """The general ledger (grand livre) of one account over a range, cursor-paginated."""
+
+    account: str
+    name: str
+    opening_balance: str
+    closing_balance: str
+    items: list[MovementRead]
+    next_cursor: str | None
+
+
+class AccountBalanceRead(BaseModel):
+    """Totals of one account over every entry dated up to `as_of`."""
+
+    account: str
+    name: str
+    as_of: date | None
+    debit: str
+    credit: str
+    balance: str
+
+
+@router.get("/{ledger}/trial-balance", response_model=TrialBalanceRead)
+async def get_trial_balance(
+    ledger: str, store: StoreDep, date_from: DateFrom = None, date_to: DateTo = None
+) -> TrialBalanceRead:
+    """Total debit, credit and balance of every account moved between the dates."""
+    check_range(date_from, date_to)
+    tb = await store.read(lambda s: service.compute_trial_balance(s, ledger, date_from, date_to))
+
+    def fmt(minor: int) -> str:
+        return format_amount(minor, tb.decimals)
+
+    return TrialBalanceRead(
+        date_from=date_from,
+        date_to=date_to,
+        items=[
+            TrialBalanceLine(
+                account=i.number,
+                name=i.name,
+                debit=fmt(i.debit),
+                credit=fmt(i.credit),
+                balance=fmt(i.debit - i.credit),
+            )
+            for i in tb.items
+        ],
+        totals=Totals(
+            debit=fmt(tb.debit), credit=fmt(tb.credit), balance=fmt(tb.debit - tb.credit)
+        ),
+    )
+
+
+@router.get("/{ledger}/accounts/{number}/ledger", response_model=AccountLedgerRead)
+async def get_account_ledger(
+    ledger: str,
+    number: str,
+    store: StoreDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> AccountLedgerRead:
+    """List the lines of one account with a running balance (grand livre)."""
+    check_range(date_from, date_to)
+    after = None
+    if cursor:
+        day, entry_id, position = decode_cursor("account-ledger", cursor, 3)
+        try:
+            after = (date.fromisoformat(day), uuid.UUID(entry_id), int(position))
+        except ValueError as exc:
+            raise InvalidCursor("the cursor is not one this service issued") from exc
+    page = await store.read(
+        lambda s: service.account_ledger(
+            s, ledger, number, date_from=date_from, date_to=date_to, after=after, limit=limit
+        )
+    )
+
+    def fmt(minor: int) -> str:
+        return format_amount(minor, page.decimals)
+
+    next_cursor = None
+    if page.has_more:
+        last = page.movements[-1][0]
+        next_cursor = encode_cursor(
+            "account-ledger", [last.date.isoformat(), str(last.entry_id), str(last.position)]
+        )
+    return AccountLedgerRead(
+        account=page.number,
+        name=page.name,
+        opening_balance=fmt(page.opening),
+        closing_balance=fmt(page.closing),
+        items=[
+            MovementRead(
+                entry_id=m.entry_id,
+                date=m.date,
+                journal=m.journal,
+                label=m.line_label or m.entry_label,
+                reference=m.reference,
+                debit=fmt(m.amount) if m.amount > 0 else None,
+                credit=fmt(-m.amount) if m.amount < 0 else None,
+                balance=fmt(balance),
+            )
+            for m, balance in page.movements
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+@router.get("/{ledger}/accounts/{number}/balance", response_model=AccountBalanceRead)
+async def get_account_balance(
+    ledger: str,
+    number: str,
+    store: StoreDep,
+    as_of: Annotated[date | None, Query(description="Last day counted, inclusive.")] = None,
+) -> AccountBalanceRead:
+    """Balance of one account as of a date (every entry dated that day or before)."""
+    result = await store.read(lambda s: service.account_balance(s, ledger, number, as_of))
+
+    def fmt(minor: int) -> str:
+        return format_amount(minor, result.decimals)
+
+    return AccountBalanceRead(
+        account=result.number,
+        name=result.name,
+        as_of=as_of,
+        debit=fmt(result.debit),
+        credit=fmt(result.credit),
+        balance=fmt(result.debit - result.credit),
+    )

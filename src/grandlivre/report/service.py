@@ -1,0 +1,122 @@
+"""Reports over posted entries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grandlivre.ledger import service as ledger_service
+from grandlivre.report import repository as repo
+from grandlivre.report.repository import AccountTotals, Movement
+
+
+@dataclass(frozen=True)
+class TrialBalance:
+    """Totals per account over a range; the grand totals of debit and credit are equal."""
+
+    decimals: int
+    items: list[AccountTotals]
+    debit: int
+    credit: int
+
+
+@dataclass(frozen=True)
+class AccountLedger:
+    """A page of one account's general ledger, with running balances."""
+
+    decimals: int
+    number: str
+    name: str
+    opening: int
+    closing: int
+    movements: list[tuple[Movement, int]]
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    """Totals of one account up to a date."""
+
+    decimals: int
+    number: str
+    name: str
+    debit: int
+    credit: int
+
+
+async def compute_trial_balance(
+    session: AsyncSession, ledger_code: str, date_from: date | None, date_to: date | None
+) -> TrialBalance:
+    """Total every account moved between the dates (inclusive)."""
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    items = await repo.totals_by_account(session, ledger.id, date_from, date_to)
+    return TrialBalance(
+        decimals=ledger.decimals,
+        items=items,
+        debit=sum(i.debit for i in items),
+        credit=sum(i.credit for i in items),
+    )
+
+
+async def account_ledger(
+    session: AsyncSession,
+    ledger_code: str,
+    number: str,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    after: tuple[date, uuid.UUID, int] | None,
+    limit: int,
+) -> AccountLedger:
+    """Return a page of an account's lines with the balance after each one.
+
+    The opening balance is everything before `from`; a later page starts from the balance of
+    everything before its first line, so running balances are right on every page.
+    """
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    account = await ledger_service.get_account(session, ledger, number)
+    opening_debit, opening_credit = (
+        await repo.account_totals(session, account.id, date_to=date_from - timedelta(days=1))
+        if date_from is not None
+        else (0, 0)
+    )
+    opening = opening_debit - opening_credit
+    period_debit, period_credit = await repo.account_totals(
+        session, account.id, date_from=date_from, date_to=date_to
+    )
+    closing = opening + period_debit - period_credit
+    running = opening
+    if after is not None:
+        before_debit, before_credit = await repo.account_totals(
+            session, account.id, date_from=date_from, before=after
+        )
+        running += before_debit - before_credit
+    rows = await repo.movements(
+        session, account.id, date_from=date_from, date_to=date_to, after=after, limit=limit
+    )
+    with_balance = []
+    for movement in rows:
+        running += movement.amount
+        with_balance.append((movement, running))
+    return AccountLedger(
+        decimals=ledger.decimals,
+        number=account.number,
+        name=account.name,
+        opening=opening,
+        closing=closing,
+        movements=with_balance,
+        has_more=len(rows) == limit,
+    )
+
+
+async def account_balance(
+    session: AsyncSession, ledger_code: str, number: str, as_of: date | None
+) -> AccountBalance:
+    """Return the totals of one account over every entry dated up to `as_of` (inclusive)."""
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    account = await ledger_service.get_account(session, ledger, number)
+    debit, credit = await repo.account_totals(session, account.id, date_to=as_of)
+    return AccountBalance(ledger.decimals, account.number, account.name, debit, credit)

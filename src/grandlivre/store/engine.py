@@ -1,0 +1,62 @@
+"""Engines for both dialects, with the connection settings each one needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from grandlivre.config import Settings
+
+# Execution option a write unit of work sets so that SQLite takes its write lock at BEGIN:
+# a deferred transaction that upgrades to a writer can fail with SQLITE_BUSY at once, whatever
+# the busy timeout, whereas BEGIN IMMEDIATE waits for the lock.
+SQLITE_BEGIN = "grandlivre_sqlite_begin"
+
+
+def is_sqlite_url(url: str) -> bool:
+    """Tell whether a database URL points at SQLite."""
+    return url.startswith("sqlite")
+
+
+def create_engine(url: str, settings: Settings) -> AsyncEngine:
+    """Create an async engine tuned for its dialect."""
+    if is_sqlite_url(url):
+        return _create_sqlite_engine(url, settings)
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        pool_timeout=settings.db_connect_timeout,
+        connect_args={
+            "timeout": settings.db_connect_timeout,
+            "command_timeout": settings.db_command_timeout,
+            "server_settings": {"application_name": "grandlivre"},
+        },
+    )
+
+
+def _create_sqlite_engine(url: str, settings: Settings) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"isolation_level": None})
+    busy_timeout = int(settings.sqlite_busy_timeout_ms)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        cursor: Any = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
