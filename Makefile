@@ -1,0 +1,53 @@
+# Grand Livre — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install run test lint format typecheck pytest smoke bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(INSTALLED): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is needed (none found on PATH)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED) ## Create .venv with the package (editable) and its dev tools
+
+run: install ## Migrate, seed and serve on http://$(HOST):$(PORT) (embedded SQLite ./dev.db by default)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/grandlivre serve
+
+test: install lint typecheck pytest smoke ## Everything CI runs: ruff, mypy, pytest (SQLite + PostgreSQL), smoke tests on a served process
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
+
+format: install ## Format the code with ruff
+	$(BIN)/ruff format src tests migrations bench
+	$(BIN)/ruff check --fix src tests migrations bench
+
+typecheck: install ## mypy --strict on src/
+	$(BIN)/mypy
+
+pytest: install ## The test suite (PostgreSQL tests need TEST_DATABASE_URL reachable)
+	$(BIN)/pytest
+
+smoke: install ## Serve a real process on a free port and run scripts/smoke_tests.sh against it
+	PATH="$(abspath $(BIN)):$$PATH" scripts/serve_and_smoke.sh
+
+bench: install ## Benchmarks: figures and ratios against a baseline measured in the same run
+	$(BIN)/python -m bench
+
+clean: ## Remove the virtualenv, caches and local databases
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis dev.db* test.db* fallback.db*

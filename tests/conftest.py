@@ -1,0 +1,167 @@
+"""Shared fixtures: an app per backend (SQLite file, real PostgreSQL), a client, a fresh ledger.
+
+Every test that takes `client` runs twice, once on SQLite and once on PostgreSQL
+(TEST_DATABASE_URL, default postgresql+asyncpg://postgres@127.0.0.1:5432/test). Each session
+gets its own throwaway PostgreSQL database; each test gets its own ledger, so tests do not see
+each other's entries. Without a reachable PostgreSQL the PostgreSQL runs are skipped with one
+line, except under CI=true where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from grandlivre.app import create_app
+from grandlivre.config import Settings
+
+DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+BACKENDS = ["sqlite", "postgres"]
+
+
+def test_database_url() -> str:
+    """Return the PostgreSQL URL tests may create databases next to."""
+    return os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+
+
+def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+_pg_problem: list[str] = []
+
+
+async def _postgres_reachable() -> str | None:
+    """Return why PostgreSQL cannot be used, or None when it can (checked once)."""
+    if _pg_problem:
+        return _pg_problem[0] or None
+    try:
+        conn = await asyncpg.connect(_asyncpg_dsn(test_database_url()), timeout=3)
+        await conn.close()
+        _pg_problem.append("")
+    except (OSError, asyncpg.PostgresError) as exc:
+        _pg_problem.append(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}")
+    return _pg_problem[0] or None
+
+
+async def require_postgres() -> None:
+    """Skip (or fail under CI=true) when PostgreSQL is not reachable."""
+    problem = await _postgres_reachable()
+    if problem is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(problem + " (CI=true: PostgreSQL tests may not skip)")
+    pytest.skip(problem)
+
+
+class PostgresDatabases:
+    """Creates throwaway databases on the test server and drops them at the end."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    async def create(self) -> str:
+        """Create an empty database and return its SQLAlchemy URL."""
+        name = f"gl_test_{uuid.uuid4().hex[:12]}"
+        conn = await asyncpg.connect(_asyncpg_dsn(test_database_url()), timeout=5)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        self.created.append(name)
+        return make_url(test_database_url()).set(database=name).render_as_string(False)
+
+    async def drop_all(self) -> None:
+        """Drop every database this object created."""
+        if not self.created:
+            return
+        conn = await asyncpg.connect(_asyncpg_dsn(test_database_url()), timeout=5)
+        try:
+            for name in self.created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def pg_databases() -> AsyncIterator[PostgresDatabases]:
+    """Throwaway PostgreSQL databases for this test session."""
+    databases = PostgresDatabases()
+    yield databases
+    await databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def tmp_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory for this session's SQLite files."""
+    return tmp_path_factory.mktemp("grandlivre")
+
+
+async def database_url_for(backend: str, tmp_root: Path, pg_databases: PostgresDatabases) -> str:
+    """Return a fresh, empty database of the given backend."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_root / f'{uuid.uuid4().hex[:8]}.db'}"
+    await require_postgres()
+    return await pg_databases.create()
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for a test app: quiet logs, the given database."""
+    return Settings(database_url=database_url, log_level="WARNING", **overrides)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend under test: `sqlite` or `postgres`."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+async def app(
+    backend: str, tmp_root: Path, pg_databases: PostgresDatabases
+) -> AsyncIterator[FastAPI]:
+    """A migrated, seeded application on the backend, shared by the session's tests."""
+    url = await database_url_for(backend, tmp_root, pg_databases)
+    application = create_app(make_settings(url))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def ledger(client: httpx.AsyncClient) -> str:
+    """A fresh ledger with the PCG chart and default journals; returns its code."""
+    code = f"t{uuid.uuid4().hex[:12]}"
+    response = await client.post(
+        "/api/v1/ledgers", json={"code": code, "name": f"Test {code}", "chart": "pcg"}
+    )
+    assert response.status_code == 201, response.text
+    return code
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def pytest_report_header(config: pytest.Config) -> Iterator[str] | list[str]:
+    return [f"TEST_DATABASE_URL: {make_url(test_database_url()).render_as_string(True)}"]
