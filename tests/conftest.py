@@ -22,6 +22,8 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from grandlivre.app import create_app
+from grandlivre.auth import service as auth_service
+from grandlivre.auth.service import Role
 from grandlivre.config import Settings
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -118,8 +120,31 @@ async def database_url_for(backend: str, tmp_root: Path, pg_databases: PostgresD
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    """Settings for a test app: quiet logs, the given database."""
-    return Settings(database_url=database_url, log_level="WARNING", **overrides)
+    """Settings for a test app: quiet logs, the given database, limits out of the way."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "log_level": "WARNING",
+        "rate_limit": "1000000/minute",
+        "rate_limit_anonymous": "1000000/minute",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+async def issue_key(app: FastAPI, role: str, name: str = "test") -> str:
+    """Create an API key of `role` in the app's database and return it."""
+    store = app.state.store
+    row_and_key = await store.write(
+        lambda s: auth_service.issue_key(
+            s, name, Role(role), ids=app.state.ids, clock=app.state.clock
+        )
+    )
+    return str(row_and_key[1])
+
+
+def bearer(key: str) -> dict[str, str]:
+    """The Authorization header for a key."""
+    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -136,12 +161,25 @@ async def app(
     url = await database_url_for(backend, tmp_root, pg_databases)
     application = create_app(make_settings(url))
     async with application.router.lifespan_context(application):
+        application.state.test_admin_key = await issue_key(application, "admin", "test-admin")
         yield application
 
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in-process."""
+    """An HTTP client talking to the app in-process, authenticated as an admin."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        headers=bearer(app.state.test_admin_key),
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def anon_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process, without an API key."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

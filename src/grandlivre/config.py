@@ -50,10 +50,44 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, description="Largest request body accepted, in bytes."
     )
 
+    rate_limit: str = Field(
+        default="600/minute",
+        description="Requests allowed per API key (limits syntax: `600/minute`, `10/second`).",
+    )
+    rate_limit_anonymous: str = Field(
+        default="60/minute",
+        description="Requests allowed per client IP without a valid API key.",
+    )
+    rate_limit_burst_threshold: int = Field(
+        default=20,
+        ge=1,
+        description="429s to one client within one window that raise a `rate_limit_burst` event.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for limits shared by every process and replica (redis://host:6379/0). "
+        "Unset: per-process limits in memory.",
+    )
+    redis_timeout: float = Field(
+        default=0.5, gt=0, description="Seconds a Redis call may take before the local fallback."
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated IPs/CIDRs whose X-Forwarded-For is believed.",
+    )
+    cors_origins: str = Field(
+        default="", description="Comma-separated origins allowed by CORS; empty: CORS off."
+    )
+
     @field_validator("log_level")
     @classmethod
     def _upper_level(cls, value: str) -> str:
         return value.upper()
+
+    @staticmethod
+    def split_list(value: str) -> list[str]:
+        """Split a comma-separated setting into its non-empty items."""
+        return [item.strip() for item in value.split(",") if item.strip()]
 
     @property
     def is_sqlite(self) -> bool:

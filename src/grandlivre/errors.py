@@ -5,11 +5,14 @@ title and an HTTP status. Services raise them; only `register_problem_handlers` 
 responses, so a problem looks the same whichever layer found it.
 
     DomainError
-    ├── NotFound (404): LedgerNotFound, AccountNotFound, EntryNotFound, JournalNotFound
+    ├── NotFound (404): LedgerNotFound, AccountNotFound, EntryNotFound, JournalNotFound,
+    │                   KeyNotFound
     ├── Conflict (409): LedgerExists, AccountExists, JournalExists, AlreadyReversed,
     │                   ReversalOfReversal, AccountInUse
     ├── Unprocessable (422): UnbalancedEntry, UnknownAccount, InactiveAccount, UnknownJournal,
     │                        InvalidAmount, IdempotencyKeyReused, InvalidCursor, ...
+    ├── Unauthorized (401), Forbidden (403), RateLimited (429)
+    ├── MalformedRequest (400), PayloadTooLarge (413)
     └── EntryImmutable (405)
 """
 
@@ -219,6 +222,37 @@ class EntryImmutable(DomainError):
     type = "entry-immutable"
     title = "Posted entries are immutable"
     status = 405
+
+
+class Unauthorized(DomainError):
+    """No API key, or one that is unknown or revoked."""
+
+    type = "unauthorized"
+    title = "Unauthorized"
+    status = 401
+
+
+class Forbidden(DomainError):
+    """The API key's role does not allow this request."""
+
+    type = "forbidden"
+    title = "Forbidden"
+    status = 403
+
+
+class KeyNotFound(NotFound):
+    """No API key has that id."""
+
+    type = "key-not-found"
+    title = "API key not found"
+
+
+class RateLimited(DomainError):
+    """Too many requests from this key or address; retry after `retry_after_seconds`."""
+
+    type = "rate-limited"
+    title = "Too many requests"
+    status = 429
 
 
 class MalformedRequest(DomainError):

@@ -39,5 +39,5 @@ class Problem(BaseModel):
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {"application/problem+json": {}}}
-    for status in (400, 404, 405, 409, 413, 422)
+    for status in (400, 401, 403, 404, 409, 413, 422, 429)
 }

@@ -146,3 +146,17 @@ class IdempotencyKey(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """An API key. Only a hash of the key is kept; the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20), doc="viewer, accountant or admin.")
+    prefix: Mapped[str] = mapped_column(String(16), doc="First characters, to recognise a key.")
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256 of the key.")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from grandlivre.auth.deps import Accountant, Viewer
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
 from grandlivre.entry import service
 from grandlivre.errors import EntryImmutable, InvalidCursor, InvalidDateRange
@@ -28,7 +29,9 @@ from grandlivre.money import format_amount
 from grandlivre.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from grandlivre.schemas import PROBLEM_RESPONSES, Label, Page, WriteModel
 
-router = APIRouter(prefix="/api/v1/ledgers", tags=["entries"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/ledgers", tags=["entries"], responses=PROBLEM_RESPONSES, dependencies=[Viewer]
+)
 
 MAX_LINES = 1000
 
@@ -218,7 +221,12 @@ async def _write_once(
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
 
 
-@router.post("/{ledger}/entries", status_code=status.HTTP_201_CREATED, response_model=EntryRead)
+@router.post(
+    "/{ledger}/entries",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntryRead,
+    dependencies=[Accountant],
+)
 async def post_entry(
     ledger: str,
     body: EntryCreate,
@@ -284,6 +292,7 @@ async def get_entry(ledger: str, entry_id: uuid.UUID, store: StoreDep) -> EntryR
     "/{ledger}/entries/{entry_id}/reverse",
     status_code=status.HTTP_201_CREATED,
     response_model=EntryRead,
+    dependencies=[Accountant],
 )
 async def reverse_entry(
     ledger: str,
@@ -319,7 +328,10 @@ async def reverse_entry(
 
 
 @router.api_route(
-    "/{ledger}/entries/{entry_id}", methods=["PUT", "PATCH", "DELETE"], include_in_schema=False
+    "/{ledger}/entries/{entry_id}",
+    methods=["PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+    dependencies=[Accountant],
 )
 async def refuse_change(ledger: str, entry_id: uuid.UUID, store: StoreDep) -> None:
     """Posted entries are never changed or deleted: answer 405 and point at reversal."""

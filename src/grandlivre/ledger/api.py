@@ -9,13 +9,16 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from grandlivre.auth.deps import Accountant, Admin, Viewer
 from grandlivre.db.tables import Account, Journal, Ledger
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
 from grandlivre.ledger import service
 from grandlivre.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from grandlivre.schemas import PROBLEM_RESPONSES, Name, Page, WriteModel
 
-router = APIRouter(prefix="/api/v1/ledgers", tags=["ledgers"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/ledgers", tags=["ledgers"], responses=PROBLEM_RESPONSES, dependencies=[Viewer]
+)
 
 LedgerCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 AccountNumber = Annotated[str, StringConstraints(pattern=r"^[1-8][0-9]{1,19}$")]
@@ -135,7 +138,9 @@ async def list_ledgers(
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=LedgerRead)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=LedgerRead, dependencies=[Admin]
+)
 async def create_ledger(
     body: LedgerCreate, store: StoreDep, ids: IdsDep, clock: ClockDep, response: Response
 ) -> LedgerRead:
@@ -154,7 +159,7 @@ async def get_ledger(ledger: str, store: StoreDep) -> LedgerRead:
     return LedgerRead.of(await store.read(lambda s: service.get_ledger(s, ledger)))
 
 
-@router.patch("/{ledger}", response_model=LedgerRead)
+@router.patch("/{ledger}", response_model=LedgerRead, dependencies=[Admin])
 async def update_ledger(ledger: str, body: LedgerUpdate, store: StoreDep) -> LedgerRead:
     """Rename a ledger."""
     return LedgerRead.of(await store.write(lambda s: service.rename_ledger(s, ledger, body.name)))
@@ -192,6 +197,7 @@ async def list_accounts(
     status_code=status.HTTP_201_CREATED,
     response_model=AccountRead,
     response_model_by_alias=True,
+    dependencies=[Accountant],
 )
 async def create_account(
     ledger: str,
@@ -223,7 +229,10 @@ async def get_account(ledger: str, number: str, store: StoreDep) -> AccountRead:
 
 
 @router.patch(
-    "/{ledger}/accounts/{number}", response_model=AccountRead, response_model_by_alias=True
+    "/{ledger}/accounts/{number}",
+    response_model=AccountRead,
+    response_model_by_alias=True,
+    dependencies=[Accountant],
 )
 async def update_account(
     ledger: str, number: str, body: AccountUpdate, store: StoreDep
@@ -237,7 +246,11 @@ async def update_account(
     return AccountRead.of(await store.write(unit))
 
 
-@router.delete("/{ledger}/accounts/{number}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{ledger}/accounts/{number}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Accountant],
+)
 async def delete_account(ledger: str, number: str, store: StoreDep) -> Response:
     """Delete an account no entry uses (409 `account-in-use` otherwise: deactivate it)."""
 
@@ -266,7 +279,12 @@ async def list_journals(
     )
 
 
-@router.post("/{ledger}/journals", status_code=status.HTTP_201_CREATED, response_model=JournalRead)
+@router.post(
+    "/{ledger}/journals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=JournalRead,
+    dependencies=[Admin],
+)
 async def create_journal(
     ledger: str, body: JournalCreate, store: StoreDep, ids: IdsDep, clock: ClockDep
 ) -> JournalRead:

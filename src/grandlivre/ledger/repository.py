@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import Account, EntryLine, Journal, Ledger
@@ -85,6 +85,12 @@ async def list_accounts(
     if active is not None:
         query = query.where(Account.active.is_(active))
     return (await session.execute(query)).scalars().all()
+
+
+async def count_accounts(session: AsyncSession, ledger_id: uuid.UUID) -> int:
+    """Return how many accounts the ledger's chart has."""
+    query = select(func.count()).select_from(Account).where(Account.ledger_id == ledger_id)
+    return int((await session.execute(query)).scalar_one())
 
 
 async def account_has_lines(session: AsyncSession, account_id: uuid.UUID) -> bool:

@@ -115,6 +115,12 @@ async def ensure_ledger(
     return True
 
 
+async def is_seeded(session: AsyncSession, code: str) -> bool:
+    """Tell whether the seeded ledger exists with a chart of accounts."""
+    ledger = await repo.get_ledger_by_code(session, code)
+    return ledger is not None and await repo.count_accounts(session, ledger.id) > 0
+
+
 async def rename_ledger(session: AsyncSession, code: str, name: str) -> Ledger:
     """Give a ledger a new name."""
     ledger = await get_ledger(session, code)

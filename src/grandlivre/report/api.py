@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from grandlivre.auth.deps import Viewer
 from grandlivre.deps import StoreDep
 from grandlivre.entry.api import check_range
 from grandlivre.errors import InvalidCursor
@@ -17,7 +18,9 @@ from grandlivre.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encod
 from grandlivre.report import service
 from grandlivre.schemas import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/api/v1/ledgers", tags=["reports"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/ledgers", tags=["reports"], responses=PROBLEM_RESPONSES, dependencies=[Viewer]
+)
 
 DateFrom = Annotated[date | None, Query(alias="from", description="First day, inclusive.")]
 DateTo = Annotated[date | None, Query(alias="to", description="Last day, inclusive.")]

@@ -43,9 +43,7 @@ class Movement:
     amount: int
 
 
-def _in_range(
-    query: Select[*Ts], date_from: date | None, date_to: date | None
-) -> Select[*Ts]:
+def _in_range(query: Select[*Ts], date_from: date | None, date_to: date | None) -> Select[*Ts]:
     if date_from is not None:
         query = query.where(Entry.entry_date >= date_from)
     if date_to is not None:

@@ -1,0 +1,92 @@
+"""HTTP routes for API keys (admins only)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from grandlivre.auth import service
+from grandlivre.auth.deps import Admin, AdminPrincipal
+from grandlivre.auth.service import Role
+from grandlivre.db.tables import ApiKey
+from grandlivre.deps import ClockDep, IdsDep, StoreDep
+from grandlivre.ops import security
+from grandlivre.schemas import PROBLEM_RESPONSES, Name, WriteModel
+
+router = APIRouter(prefix="/api/v1/keys", tags=["keys"], responses=PROBLEM_RESPONSES)
+
+
+class KeyCreate(WriteModel):
+    """A new API key."""
+
+    name: Name = Field(examples=["compta-export"])
+    role: Role = Role.viewer
+
+
+class KeyRead(BaseModel):
+    """An API key as listed: never the key itself."""
+
+    id: uuid.UUID
+    name: str
+    role: Role
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ApiKey) -> KeyRead:
+        """Build from a row."""
+        return cls(
+            id=row.id,
+            name=row.name,
+            role=Role(row.role),
+            prefix=row.prefix,
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
+
+
+class KeyCreated(KeyRead):
+    """A new key, shown this once."""
+
+    key: str = Field(description="The key. It is not stored and cannot be shown again.")
+
+
+@router.get("", response_model=list[KeyRead], dependencies=[Admin])
+async def list_keys(store: StoreDep) -> list[KeyRead]:
+    """List every API key (revoked ones too), without the keys themselves."""
+    return [KeyRead.of(row) for row in await store.read(service.list_keys)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=KeyCreated)
+async def create_key(
+    body: KeyCreate, store: StoreDep, ids: IdsDep, clock: ClockDep, admin: AdminPrincipal
+) -> KeyCreated:
+    """Issue a key; the response is the only place it ever appears."""
+    row, key = await store.write(
+        lambda s: service.issue_key(s, body.name, body.role, ids=ids, clock=clock)
+    )
+    security.emit(
+        security.AUTHN_TOKEN_CREATED,
+        level="info",
+        key_id=str(row.id),
+        prefix=row.prefix,
+        role=row.role,
+        principal=admin.name,
+    )
+    return KeyCreated(**KeyRead.of(row).model_dump(), key=key)
+
+
+@router.delete("/{key_id}", response_model=KeyRead)
+async def revoke_key(
+    key_id: uuid.UUID, store: StoreDep, clock: ClockDep, admin: AdminPrincipal
+) -> KeyRead:
+    """Revoke a key: every later request with it gets 401."""
+    row = await store.write(lambda s: service.revoke_key(s, key_id, clock=clock))
+    security.emit(
+        security.AUTHN_TOKEN_REVOKED, level="info", key_id=str(row.id), principal=admin.name
+    )
+    return KeyRead.of(row)

@@ -1,0 +1,95 @@
+"""API keys: issued at random, shown once, stored as a SHA-256 hash, revocable."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grandlivre.auth import repository as repo
+from grandlivre.clock import Clock, IdFactory
+from grandlivre.db.tables import ApiKey
+from grandlivre.errors import KeyNotFound
+
+KEY_PREFIX = "gl_"
+
+
+class Role(enum.StrEnum):
+    """What a key may do; each role may do what the ones before it may."""
+
+    viewer = "viewer"
+    accountant = "accountant"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        """Order of the role: viewer < accountant < admin."""
+        return list(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        """Tell whether this role may do what `needed` may."""
+        return self.rank >= needed.rank
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a key's id, name, role and public prefix (never the key)."""
+
+    key_id: uuid.UUID
+    name: str
+    role: Role
+    prefix: str
+
+
+def hash_key(key: str) -> str:
+    """Hash a key for storage and lookup. Keys are 256 random bits, so no stretching is needed."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def issue_key(
+    session: AsyncSession, name: str, role: Role, *, ids: IdFactory, clock: Clock
+) -> tuple[ApiKey, str]:
+    """Create a key; return its row and the key itself, which is never stored."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(
+        id=ids.new(),
+        name=name,
+        role=role.value,
+        prefix=key[:10],
+        key_hash=hash_key(key),
+        created_at=clock.now(),
+        revoked_at=None,
+    )
+    await repo.add(session, row)
+    return row, key
+
+
+async def find_key(session: AsyncSession, key: str) -> ApiKey | None:
+    """Return the row of a presented key, revoked or not, or None if it is unknown."""
+    return await repo.get_by_hash(session, hash_key(key))
+
+
+def principal_of(row: ApiKey) -> Principal:
+    """Describe the caller behind a key row."""
+    return Principal(key_id=row.id, name=row.name, role=Role(row.role), prefix=row.prefix)
+
+
+async def list_keys(session: AsyncSession) -> Sequence[ApiKey]:
+    """Return every key, revoked ones included."""
+    return await repo.list_keys(session)
+
+
+async def revoke_key(session: AsyncSession, key_id: uuid.UUID, *, clock: Clock) -> ApiKey:
+    """Revoke a key; revoking a revoked key changes nothing."""
+    row = await repo.get(session, key_id)
+    if row is None:
+        raise KeyNotFound(f"no API key with id {key_id}")
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+        await session.flush()
+    return row

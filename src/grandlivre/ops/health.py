@@ -1,0 +1,88 @@
+"""Probes and metrics: /api/v1/healthz (liveness), /readyz (readiness), /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from grandlivre.ops import metrics
+
+# How long a probe waits for the database before calling it unreachable.
+PROBE_TIMEOUT_SECONDS = 2.0
+
+Check = Callable[[], Awaitable[bool]]
+
+
+@dataclass
+class Probes:
+    """What the probes look at; filled in by the application factory."""
+
+    describe: Callable[[], dict[str, Any]]
+    ping: Callable[[], Awaitable[None]]
+    readiness: dict[str, Check] = field(default_factory=dict)
+
+
+async def _timed(check: Check) -> tuple[bool, str | None]:
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+            return await check(), None
+    except TimeoutError:
+        return False, f"no answer within {PROBE_TIMEOUT_SECONDS} s"
+    except Exception as exc:  # a probe reports any failure; it never raises
+        return False, f"{type(exc).__name__}: {exc}"[:300]
+
+
+def build_router(probes: Probes) -> APIRouter:
+    """Build the probe and metrics routes (no authentication: orchestrators call them)."""
+    router = APIRouter(tags=["operations"])
+
+    async def ping() -> bool:
+        await probes.ping()
+        return True
+
+    @router.get("/api/v1/healthz")
+    async def healthz() -> dict[str, Any]:
+        """Liveness: 200 while the process serves, with the database and mode it serves from."""
+        reachable, error = await _timed(ping)
+        body = probes.describe()
+        body["database_reachable"] = reachable
+        if error:
+            body["database_error"] = error
+        body["ok"] = reachable or bool(body.get("fallback"))
+        return body
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: 200 when the database answers and the seed exists, else 503."""
+        checks = {"database": ping, **probes.readiness}
+        results: dict[str, dict[str, Any]] = {}
+        for name, check in checks.items():
+            ok, error = await _timed(check)
+            results[name] = {"ok": ok, **({"error": error} if error else {})}
+        ready = all(r["ok"] for r in results.values())
+        body: dict[str, Any] = {
+            "status": "ready" if ready else "not_ready",
+            "database": results["database"]["ok"],
+            "seed": results.get("seed", {}).get("ok", False),
+        }
+        if not ready:
+            body["failed"] = [name for name, r in results.items() if not r["ok"]]
+        if "verbose" in request.query_params:
+            body["checks"] = results
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus text exposition; the guide's JSON counters with Accept: application/json."""
+        accept = request.headers.get("accept", "")
+        if "application/json" in accept and "text/plain" not in accept:
+            return JSONResponse({**metrics.summary(), **probes.describe()})
+        payload, content_type = metrics.exposition()
+        return Response(payload, media_type=content_type)
+
+    return router

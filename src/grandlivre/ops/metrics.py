@@ -1,0 +1,126 @@
+"""Prometheus metrics, correct with several worker processes.
+
+`grandlivre serve` points PROMETHEUS_MULTIPROC_DIR at a fresh directory before its workers
+start; each worker then writes its samples there and `/metrics` sums them, so the figures are
+those of the whole server, not of the worker that happened to answer.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+import grandlivre
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+HTTP_REQUESTS = Counter(
+    "grandlivre_http_requests",
+    "HTTP requests answered, by route template, method and status class.",
+    ["route", "method", "status"],
+)
+HTTP_DURATION = Histogram(
+    "grandlivre_http_request_duration_seconds",
+    "Time from request received to response sent, by route template and method.",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+RATE_LIMITED = Counter(
+    "grandlivre_rate_limited_requests",
+    "Requests refused with 429, by what they were counted against (key or ip).",
+    ["scope"],
+)
+AUTH_FAILURES = Counter(
+    "grandlivre_auth_failures",
+    "Requests refused for authentication (401) or authorization (403), by reason.",
+    ["reason"],
+)
+SECURITY_EVENTS = Counter(
+    "grandlivre_security_events",
+    "Security events logged, by OWASP vocabulary name.",
+    ["event"],
+)
+DATABASE_MODE = Gauge(
+    "grandlivre_database_mode",
+    "1 for the storage mode the service is in (embedded, primary, fallback, recovering).",
+    ["mode"],
+    multiprocess_mode="livemax",
+)
+RATE_LIMIT_SHARED = Gauge(
+    "grandlivre_rate_limit_shared",
+    "1 when rate limits are shared through Redis, 0 when counted per process.",
+    multiprocess_mode="livemin",
+)
+BUILD_INFO = Gauge(
+    "grandlivre_build_info",
+    "Always 1; the version of Grand Livre serving.",
+    ["version"],
+    multiprocess_mode="livemax",
+)
+BUILD_INFO.labels(getattr(grandlivre, "__version__", "0.1.0")).set(1)
+
+STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+
+
+def status_class(status: int) -> str:
+    """Return the status class label of an HTTP status: 2xx, 4xx, ..."""
+    return f"{status // 100}xx"
+
+
+def set_database_mode(mode: str) -> None:
+    """Record the storage mode the service is in now."""
+    for known in ("embedded", "primary", "fallback", "recovering"):
+        DATABASE_MODE.labels(known).set(1 if known == mode else 0)
+
+
+def registry() -> CollectorRegistry:
+    """Return the registry to expose: every worker's samples when multi-process."""
+    if os.environ.get(MULTIPROC_ENV):
+        collected = CollectorRegistry()
+        MultiProcessCollector(collected)  # type: ignore[no-untyped-call]
+        return collected
+    return REGISTRY
+
+
+def exposition() -> tuple[bytes, str]:
+    """Render the Prometheus text exposition and its content type."""
+    return generate_latest(registry()), CONTENT_TYPE_LATEST
+
+
+def summary() -> dict[str, Any]:
+    """Summarise the HTTP metrics as the operator's guide's JSON counters."""
+    total = errors = client_errors = 0.0
+    duration_sum = duration_count = 0.0
+    rate_limited = 0.0
+    for family in registry().collect():
+        for sample in family.samples:
+            if sample.name == "grandlivre_http_requests_total":
+                total += sample.value
+                if sample.labels.get("status") == "5xx":
+                    errors += sample.value
+                elif sample.labels.get("status") == "4xx":
+                    client_errors += sample.value
+            elif sample.name == "grandlivre_http_request_duration_seconds_sum":
+                duration_sum += sample.value
+            elif sample.name == "grandlivre_http_request_duration_seconds_count":
+                duration_count += sample.value
+            elif sample.name == "grandlivre_rate_limited_requests_total":
+                rate_limited += sample.value
+    return {
+        "requests_total": int(total),
+        "requests_errors": int(errors),
+        "requests_client_errors": int(client_errors),
+        "requests_rate_limited": int(rate_limited),
+        "avg_latency_ms": round(duration_sum / duration_count * 1000, 3) if duration_count else 0.0,
+    }
