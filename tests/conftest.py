@@ -10,6 +10,7 @@ line, except under CI=true where they fail.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -120,9 +121,14 @@ async def database_url_for(backend: str, tmp_root: Path, pg_databases: PostgresD
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    """Settings for a test app: quiet logs, the given database, limits out of the way."""
+    """Settings for a test app: quiet logs, the given database, limits out of the way.
+
+    A PostgreSQL app gets its own SQLite fallback file next to nothing else's.
+    """
+    fallback = Path(tempfile.mkdtemp(prefix="gl-fallback-")) / "fallback.db"
     values: dict[str, Any] = {
         "database_url": database_url,
+        "fallback_database_url": f"sqlite+aiosqlite:///{fallback}",
         "log_level": "WARNING",
         "rate_limit": "1000000/minute",
         "rate_limit_anonymous": "1000000/minute",

@@ -2,45 +2,79 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from grandlivre.auth.api import router as keys_router
+from grandlivre.auth import api as keys_api
 from grandlivre.auth.deps import Guard
 from grandlivre.clock import Clock, IdFactory, SystemClock, UUID7Factory
 from grandlivre.config import Settings, get_settings
 from grandlivre.db.migrate import upgrade_to_head
-from grandlivre.entry.api import router as entry_router
+from grandlivre.entry import api as entry_api
 from grandlivre.errors import register_problem_handlers
+from grandlivre.ledger import api as ledger_api
 from grandlivre.ledger import service as ledger_service
-from grandlivre.ledger.api import router as ledger_router
-from grandlivre.ops import health, metrics
+from grandlivre.ops import health
 from grandlivre.ops.body_limit import BodyLimitMiddleware
 from grandlivre.ops.client_ip import parse_networks
 from grandlivre.ops.http import ObservabilityMiddleware
 from grandlivre.ops.logging import configure_logging
 from grandlivre.ops.ratelimit import RateLimiter, parse_limit
 from grandlivre.ops.request_id import RequestIdMiddleware
+from grandlivre.replay import api as replay_api
 from grandlivre.report.api import router as report_router
-from grandlivre.store import Store
+from grandlivre.store import Registry, Store, StoreConfig
 from grandlivre.store.engine import create_engine
 
 log = structlog.get_logger("grandlivre.app")
 
 
-async def prepare_database(store: Store, settings: Settings, ids: IdFactory, clock: Clock) -> None:
-    """Apply migrations and seed the default ledger; both are idempotent."""
-    await upgrade_to_head(store.engine)
-    spec = ledger_service.LedgerSpec(code=settings.seed_ledger, name="Grand Livre")
-    created = await store.write(
-        lambda s: ledger_service.ensure_ledger(s, spec, ids=ids, clock=clock)
+def operations() -> Registry:
+    """Every replayable write, by name."""
+    return {**ledger_api.OPERATIONS, **entry_api.OPERATIONS, **keys_api.OPERATIONS}
+
+
+def preparer(settings: Settings, clock: Clock) -> Callable[[AsyncEngine], Awaitable[None]]:
+    """Return what makes a database ready: migrations, then the seeded ledger. Idempotent."""
+
+    async def prepare(engine: AsyncEngine) -> None:
+        await upgrade_to_head(engine)
+        spec = ledger_service.LedgerSpec(code=settings.seed_ledger, name="Grand Livre")
+        created = await Store(engine).write(
+            lambda s: ledger_service.ensure_ledger(s, spec, now=clock.now())
+        )
+        log.info("seed_checked", ledger=spec.code, created=created, database=engine.dialect.name)
+
+    return prepare
+
+
+def build_store(settings: Settings, *, clock: Clock, ids: IdFactory) -> Store:
+    """Build the store: PostgreSQL with its SQLite fallback, or embedded SQLite alone."""
+    primary = create_engine(settings.database_url, settings)
+    fallback = None
+    if not settings.is_sqlite:
+        fallback = create_engine(settings.fallback_database_url, settings)
+    return Store(
+        primary,
+        fallback,
+        config=StoreConfig(
+            probe_interval=settings.probe_interval,
+            probe_timeout=settings.probe_timeout,
+            probe_failures=settings.probe_failures,
+            probe_successes=settings.probe_successes,
+            replay_batch=settings.replay_batch,
+            fallback_writes=settings.fallback_writes,
+        ),
+        operations=operations(),
+        clock=clock,
+        ids=ids,
     )
-    log.info("seed_checked", ledger=spec.code, created=created)
 
 
 def create_app(
@@ -63,17 +97,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store(create_engine(settings.database_url, settings))
+        store = build_store(settings, clock=clock, ids=ids)
         app.state.store = store
-        if settings.migrate_on_start:
-            await prepare_database(store, settings, ids, clock)
-        metrics.set_database_mode(_mode(store))
-        log.info("started", database=store.engine.dialect.name, rate_limits=limiter.backend)
+        await store.open(preparer(settings, clock) if settings.migrate_on_start else None)
+        log.info("started", mode=store.mode.value, rate_limits=limiter.backend)
         try:
             yield
         finally:
             await limiter.close()
-            await store.dispose()
+            await store.close()
 
     app = FastAPI(
         title="Grand Livre",
@@ -91,15 +123,9 @@ def create_app(
         trusted_proxies=trusted,
     )
 
-    def describe() -> dict[str, Any]:
+    async def describe() -> dict[str, Any]:
         store: Store = app.state.store
-        return {
-            "ok": True,
-            "fallback": False,
-            "mode": _mode(store),
-            "database": store.engine.dialect.name,
-            "rate_limit_backend": limiter.backend,
-        }
+        return {"ok": True, **await store.describe(), "rate_limit_backend": limiter.backend}
 
     async def seeded() -> bool:
         store: Store = app.state.store
@@ -112,10 +138,11 @@ def create_app(
     )
     register_problem_handlers(app)
     app.include_router(health.build_router(probes))
-    app.include_router(ledger_router)
-    app.include_router(entry_router)
+    app.include_router(ledger_api.router)
+    app.include_router(entry_api.router)
     app.include_router(report_router)
-    app.include_router(keys_router)
+    app.include_router(keys_api.router)
+    app.include_router(replay_api.router)
     origins = Settings.split_list(settings.cors_origins)
     if origins:
         app.add_middleware(
@@ -129,7 +156,3 @@ def create_app(
     app.add_middleware(ObservabilityMiddleware, trusted_proxies=trusted)
     app.add_middleware(RequestIdMiddleware)
     return app
-
-
-def _mode(store: Store) -> str:
-    return "embedded" if store.is_sqlite else "primary"

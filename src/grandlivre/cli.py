@@ -1,73 +1,101 @@
-"""The `grandlivre` command: serve, migrate, seed, config."""
+"""The `grandlivre` command: serve, migrate, seed, keys, status, replay, config.
+
+Every command that touches the books goes through the same store as the server: with
+PostgreSQL unreachable, `keys create` is accepted on the fallback and replayed later.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import json
 import os
+import shutil
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from grandlivre.app import build_store, preparer
+from grandlivre.auth import api as keys_api
 from grandlivre.auth import service as auth_service
 from grandlivre.auth.service import Role
 from grandlivre.clock import SystemClock, UUID7Factory
 from grandlivre.config import Settings, get_settings
-from grandlivre.errors import KeyNotFound
+from grandlivre.db.migrate import upgrade_to_head
+from grandlivre.errors import DomainError
+from grandlivre.ops.logging import configure_logging
 from grandlivre.ops.metrics import MULTIPROC_ENV
-from grandlivre.store import Store, UnitOfWork
-from grandlivre.store.engine import create_engine
+from grandlivre.store import Store
 
 app = typer.Typer(help="Grand Livre: double-entry bookkeeping on the PCG.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+replay_app = typer.Typer(help="The replay journal of writes taken on the fallback.")
 app.add_typer(keys_app, name="keys")
+app.add_typer(replay_app, name="replay")
 console = Console()
-T = TypeVar("T")
 err = Console(stderr=True)
+T = TypeVar("T")
 
 
-async def _prepare(settings: Settings, *, seed: bool) -> None:
-    from grandlivre.app import prepare_database
-    from grandlivre.db.migrate import upgrade_to_head
+def _quiet_settings() -> Settings:
+    """Settings for one-shot commands: logs only from warnings up, on stderr-free stdout."""
+    settings = get_settings()
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    return settings
 
-    store = Store(create_engine(settings.database_url, settings))
+
+def _with_store(fn: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the store as the server would (falling back if PostgreSQL is away) and run `fn`."""
+    settings = _quiet_settings()
+
+    async def run() -> T:
+        clock = SystemClock()
+        store = build_store(settings, clock=clock, ids=UUID7Factory())
+        await store.open(preparer(settings, clock), background=False)
+        try:
+            return await fn(store)
+        finally:
+            await store.close()
+
     try:
-        if seed:
-            await prepare_database(store, settings, UUID7Factory(), SystemClock())
-        else:
-            await upgrade_to_head(store.engine)
-    finally:
-        await store.dispose()
+        return asyncio.run(run())
+    except DomainError as exc:
+        err.print(f"[red]{exc.title}: {exc.detail}[/red]")
+        raise typer.Exit(1) from exc
 
 
 @app.command()
 def migrate() -> None:
     """Apply database migrations up to the newest schema."""
-    asyncio.run(_prepare(get_settings(), seed=False))
+    settings = _quiet_settings()
+
+    async def run() -> None:
+        store = build_store(settings, clock=SystemClock(), ids=UUID7Factory())
+        try:
+            await upgrade_to_head(store.engine)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
     console.print("[green]database is at the newest schema[/green]")
 
 
 @app.command()
 def seed() -> None:
     """Migrate, then create the default ledger with the PCG chart if it is missing."""
-    asyncio.run(_prepare(get_settings(), seed=True))
-    console.print(f"[green]ledger {get_settings().seed_ledger!r} is seeded[/green]")
 
+    async def noop(store: Store) -> str:
+        return store.mode.value
 
-async def _with_store(settings: Settings, fn: UnitOfWork[T], *, write: bool) -> T:
-    from grandlivre.db.migrate import upgrade_to_head
-
-    store = Store(create_engine(settings.database_url, settings))
-    try:
-        await upgrade_to_head(store.engine)
-        return await (store.write(fn) if write else store.read(fn))
-    finally:
-        await store.dispose()
+    mode = _with_store(noop)
+    console.print(f"[green]ledger {get_settings().seed_ledger!r} is seeded[/green] ({mode})")
 
 
 @keys_app.command("create")
@@ -76,16 +104,16 @@ def keys_create(
     role: Annotated[Role, typer.Option(help="viewer, accountant or admin.")] = Role.viewer,
 ) -> None:
     """Create a key and print it alone on the last line (it is shown only this once)."""
-    settings = get_settings()
-    row, key = asyncio.run(
-        _with_store(
-            settings,
-            lambda s: auth_service.issue_key(
-                s, name, role, ids=UUID7Factory(), clock=SystemClock()
-            ),
-            write=True,
-        )
-    )
+    if not 1 <= len(name.strip()) <= 100:
+        err.print("[red]--name must have 1 to 100 characters[/red]")
+        raise typer.Exit(2)
+    key = auth_service.new_key()
+
+    async def issue(store: Store) -> Any:
+        args = keys_api.issue_args(name.strip(), role, key, UUID7Factory(), SystemClock())
+        return await store.execute("key.issue", args)
+
+    row = _with_store(issue)
     err.print(f"created API key {row.id} ({row.name}, {row.role}); it will not be shown again:")
     print(key)
 
@@ -93,9 +121,12 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """List API keys (never the keys themselves)."""
-    rows = asyncio.run(_with_store(get_settings(), auth_service.list_keys, write=False))
+
+    async def rows(store: Store) -> Any:
+        return await store.read(auth_service.list_keys)
+
     table = Table("id", "name", "role", "prefix", "created", "revoked")
-    for row in rows:
+    for row in _with_store(rows):
         table.add_row(
             str(row.id),
             row.name,
@@ -110,18 +141,112 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[uuid.UUID, typer.Argument(help="The key's id.")]) -> None:
     """Revoke a key: every later request with it gets 401."""
-    try:
-        row = asyncio.run(
-            _with_store(
-                get_settings(),
-                lambda s: auth_service.revoke_key(s, key_id, clock=SystemClock()),
-                write=True,
-            )
-        )
-    except KeyNotFound as exc:
-        err.print(f"[red]{exc.detail}[/red]")
-        raise typer.Exit(1) from exc
+
+    async def revoke(store: Store) -> Any:
+        now = SystemClock().now().isoformat()
+        return await store.execute("key.revoke", {"id": str(key_id), "now": now})
+
+    row = _with_store(revoke)
     console.print(f"revoked {row.id} ({row.name})")
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the storage mode, mirror lag, pending replays and conflicts."""
+
+    async def describe(store: Store) -> dict[str, Any]:
+        return await store.describe()
+
+    body = _with_store(describe)
+    if as_json:
+        print(json.dumps(body))
+        return
+    table = Table("field", "value")
+    for name, value in body.items():
+        table.add_row(name, "" if value is None else str(value))
+    console.print(table)
+
+
+@replay_app.callback(invoke_without_command=True)
+def replay(
+    ctx: typer.Context,
+    show_status: Annotated[
+        bool, typer.Option("--status", help="Show the journal instead of draining it.")
+    ] = False,
+) -> None:
+    """Drain the replay journal to PostgreSQL now (or, with --status, show it)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if show_status:
+        _print_journal()
+        return
+
+    async def drain(store: Store) -> dict[str, int]:
+        if store.in_fallback:
+            err.print("[red]PostgreSQL is unreachable: nothing can be replayed now[/red]")
+            raise typer.Exit(1)
+        return await store.drain()
+
+    totals = _with_store(drain)
+    console.print(
+        "replayed: " + (", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "nothing")
+    )
+
+
+def _print_journal() -> None:
+    async def state(store: Store) -> tuple[Any, list[Any]]:
+        return await store.replay_status(), await store.list_journal(["conflict"], limit=500)
+
+    counts, conflicts = _with_store(state)
+    if counts is None:
+        console.print("embedded mode: there is no replay journal")
+        return
+    console.print(
+        f"pending {counts.pending}, conflicts {counts.conflicts}, applied {counts.applied}, "
+        f"duplicates {counts.duplicates}, discarded {counts.discarded}"
+    )
+    if conflicts:
+        table = Table("id", "operation", "accepted", "conflict", "reason")
+        for row in conflicts:
+            table.add_row(
+                str(row.id),
+                row.operation,
+                row.created_at.isoformat(timespec="seconds"),
+                row.conflict_type or "",
+                row.reason or "",
+            )
+        console.print(table)
+
+
+def _resolve(row_id: int, action: str, reason: str) -> None:
+    async def resolve(store: Store) -> Any:
+        return await store.resolve_conflict(row_id, action=action, reason=reason)
+
+    row = _with_store(resolve)
+    console.print(f"journal row {row.id}: {row.status}")
+
+
+@replay_app.command("retry")
+def replay_retry(
+    row_id: Annotated[int, typer.Argument(help="Journal row id (see --status).")],
+    reason: Annotated[str, typer.Option(help="Why it should succeed now.")],
+) -> None:
+    """Queue a conflicting write again, once its cause is fixed."""
+    _resolve(row_id, "retry", reason)
+
+
+@replay_app.command("discard")
+def replay_discard(
+    row_id: Annotated[int, typer.Argument(help="Journal row id (see --status).")],
+    reason: Annotated[str, typer.Option(help="Why it is given up.")],
+) -> None:
+    """Give up a conflicting write for good (logged as a security event)."""
+    from grandlivre.ops import security
+
+    _resolve(row_id, "discard", reason)
+    security.emit(security.REPLAY_DISCARDED, journal_id=row_id, principal="cli", reason=reason)
 
 
 @app.command()
@@ -132,9 +257,20 @@ def serve(
 ) -> None:
     """Migrate, seed and serve the API."""
     settings = get_settings()
+    configure_logging(settings)
+
+    async def prepare_once() -> None:
+        clock = SystemClock()
+        store = build_store(settings, clock=clock, ids=UUID7Factory())
+        try:
+            await store.open(preparer(settings, clock), background=False)
+        finally:
+            await store.close()
+
     # Migrate and seed once here, before the workers start, rather than in each of them.
-    asyncio.run(_prepare(settings, seed=True))
+    asyncio.run(prepare_once())
     os.environ["MIGRATE_ON_START"] = "false"
+    get_settings.cache_clear()
     worker_count = workers or settings.workers
     if worker_count > 1 or os.environ.get(MULTIPROC_ENV):
         _prepare_metrics_dir()
@@ -163,7 +299,9 @@ def _prepare_metrics_dir() -> None:
         for stale in path.glob("*.db"):
             stale.unlink()
     else:
-        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="grandlivre-metrics-")
+        made = tempfile.mkdtemp(prefix="grandlivre-metrics-")
+        os.environ[MULTIPROC_ENV] = made
+        atexit.register(shutil.rmtree, made, ignore_errors=True)
 
 
 @app.command("config")

@@ -23,6 +23,27 @@ class Settings(BaseSettings):
         description="Primary database: PostgreSQL (postgresql+asyncpg://...) or SQLite "
         "(sqlite+aiosqlite:///path).",
     )
+    fallback_database_url: str = Field(
+        default="sqlite+aiosqlite:///./fallback.db",
+        description="SQLite file kept as a mirror of PostgreSQL and used when it is unreachable.",
+    )
+    fallback_writes: Literal["accept", "reject"] = Field(
+        default="accept",
+        description="In fallback, `accept` journals writes for replay; `reject` answers 503.",
+    )
+    probe_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between PostgreSQL probes (fractions allowed)."
+    )
+    probe_timeout: float = Field(
+        default=1.0, gt=0, description="Seconds a probe waits for PostgreSQL to answer."
+    )
+    probe_failures: int = Field(
+        default=2, ge=1, description="Failed probes in a row that switch primary to fallback."
+    )
+    probe_successes: int = Field(
+        default=3, ge=1, description="Good probes in a row that start the replay (recovering)."
+    )
+    replay_batch: int = Field(default=200, ge=1, description="Journal rows replayed per batch.")
     host: str = Field(default="127.0.0.1", description="Interface `grandlivre serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `grandlivre serve` binds.")
     workers: int = Field(default=1, ge=1, le=64, description="Worker processes of `serve`.")
@@ -38,10 +59,10 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL pool size per process.")
     db_connect_timeout: float = Field(
-        default=3.0, gt=0, description="Seconds to wait for a PostgreSQL connection."
+        default=2.0, gt=0, description="Seconds to wait for a PostgreSQL connection."
     )
     db_command_timeout: float = Field(
-        default=15.0, gt=0, description="Seconds a PostgreSQL statement may run."
+        default=5.0, gt=0, description="Seconds a PostgreSQL statement may run."
     )
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="Milliseconds SQLite waits on a locked database."

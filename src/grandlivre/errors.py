@@ -12,6 +12,7 @@ responses, so a problem looks the same whichever layer found it.
     ├── Unprocessable (422): UnbalancedEntry, UnknownAccount, InactiveAccount, UnknownJournal,
     │                        InvalidAmount, IdempotencyKeyReused, InvalidCursor, ...
     ├── Unauthorized (401), Forbidden (403), RateLimited (429)
+    ├── FallbackReadOnly (503), DatabaseUnavailable (503)
     ├── MalformedRequest (400), PayloadTooLarge (413)
     └── EntryImmutable (405)
 """
@@ -253,6 +254,36 @@ class RateLimited(DomainError):
     type = "rate-limited"
     title = "Too many requests"
     status = 429
+
+
+class FallbackReadOnly(DomainError):
+    """PostgreSQL is unreachable and FALLBACK_WRITES=reject: the service is read-only."""
+
+    type = "fallback-read-only"
+    title = "Read-only while the database is unreachable"
+    status = 503
+
+
+class DatabaseUnavailable(DomainError):
+    """No database can take the request right now."""
+
+    type = "database-unavailable"
+    title = "Database unavailable"
+    status = 503
+
+
+class ReplayRowNotFound(NotFound):
+    """No replay-journal row has that id."""
+
+    type = "replay-row-not-found"
+    title = "Replay journal row not found"
+
+
+class ReplayRowNotConflict(Conflict):
+    """Only a row in conflict can be retried or discarded."""
+
+    type = "replay-row-not-in-conflict"
+    title = "Replay journal row is not in conflict"
 
 
 class MalformedRequest(DomainError):

@@ -69,7 +69,7 @@ class AmountError(ValueError):
 
 def parse_amount(text: str, decimals: int) -> int:
     """Parse a positive decimal string into minor units, refusing anything inexact."""
-    match = _DECIMAL.match(text)
+    match = _DECIMAL.fullmatch(text)
     if match is None:
         raise AmountError(f'{text!r} is not a decimal string such as "1234.56"')
     frac = (match.group("frac") or "").rstrip("0")

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.auth import service
 from grandlivre.auth.deps import Admin, AdminPrincipal
 from grandlivre.auth.service import Role
+from grandlivre.clock import Clock, IdFactory
 from grandlivre.db.tables import ApiKey
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
 from grandlivre.ops import security
-from grandlivre.schemas import PROBLEM_RESPONSES, Name, WriteModel
+from grandlivre.schemas import PROBLEM_RESPONSES, ShortName, WriteModel
+from grandlivre.store import AlreadyApplied, OpContext, Operation, Registry
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"], responses=PROBLEM_RESPONSES)
 
@@ -22,7 +26,7 @@ router = APIRouter(prefix="/api/v1/keys", tags=["keys"], responses=PROBLEM_RESPO
 class KeyCreate(WriteModel):
     """A new API key."""
 
-    name: Name = Field(examples=["compta-export"])
+    name: ShortName = Field(examples=["compta-export"])
     role: Role = Role.viewer
 
 
@@ -66,8 +70,9 @@ async def create_key(
     body: KeyCreate, store: StoreDep, ids: IdsDep, clock: ClockDep, admin: AdminPrincipal
 ) -> KeyCreated:
     """Issue a key; the response is the only place it ever appears."""
-    row, key = await store.write(
-        lambda s: service.issue_key(s, body.name, body.role, ids=ids, clock=clock)
+    key = service.new_key()
+    row: ApiKey = await store.execute(
+        "key.issue", issue_args(body.name, body.role, key, ids, clock)
     )
     security.emit(
         security.AUTHN_TOKEN_CREATED,
@@ -85,8 +90,51 @@ async def revoke_key(
     key_id: uuid.UUID, store: StoreDep, clock: ClockDep, admin: AdminPrincipal
 ) -> KeyRead:
     """Revoke a key: every later request with it gets 401."""
-    row = await store.write(lambda s: service.revoke_key(s, key_id, clock=clock))
+    row: ApiKey = await store.execute(
+        "key.revoke", {"id": str(key_id), "now": clock.now().isoformat()}
+    )
     security.emit(
         security.AUTHN_TOKEN_REVOKED, level="info", key_id=str(row.id), principal=admin.name
     )
     return KeyRead.of(row)
+
+
+def issue_args(name: str, role: Role, key: str, ids: IdFactory, clock: Clock) -> dict[str, Any]:
+    """Arguments of `key.issue`: the key's hash and prefix, never the key."""
+    return {
+        "id": str(ids.new()),
+        "name": name,
+        "role": role.value,
+        "prefix": service.key_prefix(key),
+        "key_hash": service.hash_key(key),
+        "now": clock.now().isoformat(),
+    }
+
+
+# -- replayable operations (see grandlivre/store/operations.py) -------------------------------
+
+
+async def _issue(s: AsyncSession, args: dict[str, Any], ctx: OpContext) -> ApiKey:
+    key_id = uuid.UUID(args["id"])
+    if ctx.replaying and await service.key_exists(s, key_id):
+        raise AlreadyApplied(key_id)
+    return await service.store_key(
+        s,
+        key_id=key_id,
+        name=args["name"],
+        role=Role(args["role"]),
+        prefix=args["prefix"],
+        key_hash=args["key_hash"],
+        now=datetime.fromisoformat(args["now"]),
+    )
+
+
+async def _revoke(s: AsyncSession, args: dict[str, Any], ctx: OpContext) -> ApiKey:
+    return await service.revoke_key(
+        s, uuid.UUID(args["id"]), now=datetime.fromisoformat(args["now"])
+    )
+
+
+OPERATIONS: Registry = {
+    op.name: op for op in (Operation("key.issue", _issue), Operation("key.revoke", _revoke))
+}

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,21 +52,59 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def new_key() -> str:
+    """Draw a new key: 256 random bits behind a recognisable prefix."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def key_prefix(key: str) -> str:
+    """Return the public part of a key, enough to recognise it in a list."""
+    return key[:10]
+
+
+async def store_key(
+    session: AsyncSession,
+    *,
+    key_id: uuid.UUID,
+    name: str,
+    role: Role,
+    prefix: str,
+    key_hash: str,
+    now: datetime,
+) -> ApiKey:
+    """Record a key by its hash; the key itself is never stored."""
+    row = ApiKey(
+        id=key_id,
+        name=name,
+        role=role.value,
+        prefix=prefix,
+        key_hash=key_hash,
+        created_at=now,
+        revoked_at=None,
+    )
+    await repo.add(session, row)
+    return row
+
+
+async def key_exists(session: AsyncSession, key_id: uuid.UUID) -> bool:
+    """Tell whether a key with that id exists."""
+    return await repo.get(session, key_id) is not None
+
+
 async def issue_key(
     session: AsyncSession, name: str, role: Role, *, ids: IdFactory, clock: Clock
 ) -> tuple[ApiKey, str]:
     """Create a key; return its row and the key itself, which is never stored."""
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(
-        id=ids.new(),
+    key = new_key()
+    row = await store_key(
+        session,
+        key_id=ids.new(),
         name=name,
-        role=role.value,
-        prefix=key[:10],
+        role=role,
+        prefix=key_prefix(key),
         key_hash=hash_key(key),
-        created_at=clock.now(),
-        revoked_at=None,
+        now=clock.now(),
     )
-    await repo.add(session, row)
     return row, key
 
 
@@ -84,12 +123,12 @@ async def list_keys(session: AsyncSession) -> Sequence[ApiKey]:
     return await repo.list_keys(session)
 
 
-async def revoke_key(session: AsyncSession, key_id: uuid.UUID, *, clock: Clock) -> ApiKey:
+async def revoke_key(session: AsyncSession, key_id: uuid.UUID, *, now: datetime) -> ApiKey:
     """Revoke a key; revoking a revoked key changes nothing."""
     row = await repo.get(session, key_id)
     if row is None:
         raise KeyNotFound(f"no API key with id {key_id}")
     if row.revoked_at is None:
-        row.revoked_at = clock.now()
+        row.revoked_at = now
         await session.flush()
     return row

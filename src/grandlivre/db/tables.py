@@ -58,7 +58,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class Ledger(Base):
+class Mirrored:
+    """A table the SQLite mirror copies from PostgreSQL.
+
+    On PostgreSQL a trigger stamps `txid` with the id of the transaction that last wrote the
+    row; the mirror copies rows whose txid lies below the oldest transaction still running,
+    which are all committed, so a row committed late under an early id is never skipped.
+    """
+
+    txid: Mapped[int | None] = mapped_column(BigInteger, index=True, default=None)
+
+
+class Ledger(Mirrored, Base):
     """A set of books: one company, one currency."""
 
     __tablename__ = "ledgers"
@@ -71,7 +82,7 @@ class Ledger(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Account(Base):
+class Account(Mirrored, Base):
     """An account of a ledger's chart; its class is the first digit of its number."""
 
     __tablename__ = "accounts"
@@ -85,7 +96,7 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Journal(Base):
+class Journal(Mirrored, Base):
     """A journal (AC, VE, BQ, ...): the book an entry is recorded in."""
 
     __tablename__ = "journals"
@@ -98,7 +109,7 @@ class Journal(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Entry(Base):
+class Entry(Mirrored, Base):
     """A journal entry. Never updated once posted but for the link to its reversal."""
 
     __tablename__ = "entries"
@@ -120,7 +131,7 @@ class Entry(Base):
     )
 
 
-class EntryLine(Base):
+class EntryLine(Mirrored, Base):
     """One line of an entry: signed minor units, debit positive and credit negative."""
 
     __tablename__ = "entry_lines"
@@ -135,7 +146,7 @@ class EntryLine(Base):
     label: Mapped[str | None] = mapped_column(String(500))
 
 
-class IdempotencyKey(Base):
+class IdempotencyKey(Mirrored, Base):
     """The first response given to an Idempotency-Key, replayed to every retry of it."""
 
     __tablename__ = "idempotency_keys"
@@ -148,7 +159,7 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ApiKey(Base):
+class ApiKey(Mirrored, Base):
     """An API key. Only a hash of the key is kept; the key itself is shown once."""
 
     __tablename__ = "api_keys"
@@ -160,3 +171,58 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256 of the key.")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Deletion(Base):
+    """A row deleted on PostgreSQL, for the mirror to delete too (stamped like Mirrored)."""
+
+    __tablename__ = "deletions"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    txid: Mapped[int | None] = mapped_column(BigInteger, index=True, default=None)
+
+
+class ReplayJournal(Base):
+    """A write accepted on the SQLite fallback, waiting to be replayed on PostgreSQL.
+
+    Written in the same SQLite transaction as the write itself; its autoincrement id is the
+    order the writes were committed in, because SQLite has one writer at a time.
+    """
+
+    __tablename__ = "replay_journal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    op_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, doc="Dedupes replays.")
+    operation: Mapped[str] = mapped_column(String(64))
+    args: Mapped[str] = mapped_column(Text, doc="JSON arguments of the operation.")
+    status: Mapped[str] = mapped_column(
+        String(20), index=True, doc="pending, applied, duplicate, conflict or discarded."
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    conflict_type: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class ReplayedOp(Base):
+    """On PostgreSQL: the journal rows already applied, so that no replay applies one twice."""
+
+    __tablename__ = "replayed_ops"
+
+    op_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MirrorState(Base):
+    """On SQLite: how far the mirror has copied PostgreSQL."""
+
+    __tablename__ = "mirror_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), doc="Which PostgreSQL database is copied.")
+    watermark: Mapped[int] = mapped_column(BigInteger, doc="Every txid below it is copied.")
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

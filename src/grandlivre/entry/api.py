@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -28,6 +29,7 @@ from grandlivre.idempotency import service as idempotency
 from grandlivre.money import format_amount
 from grandlivre.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from grandlivre.schemas import PROBLEM_RESPONSES, Label, Page, WriteModel
+from grandlivre.store import AlreadyApplied, OpContext, Operation, Registry
 
 router = APIRouter(
     prefix="/api/v1/ledgers", tags=["entries"], responses=PROBLEM_RESPONSES, dependencies=[Viewer]
@@ -36,12 +38,22 @@ router = APIRouter(
 MAX_LINES = 1000
 
 
+AMOUNT_PATTERN = r"^[0-9]{1,16}(\.[0-9]{1,12})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+
+
 def _amount_string(value: Any) -> Any:
     if value is None:
         return value
     if not isinstance(value, str):
         raise PydanticCustomError(
             "invalid_amount", 'amounts are decimal strings such as "120.00", never JSON numbers'
+        )
+    if not _AMOUNT.fullmatch(value):
+        raise PydanticCustomError(
+            "invalid_amount",
+            'amounts are positive decimal strings such as "120.00" (got {value!r})',
+            {"value": value[:40]},
         )
     return value
 
@@ -61,7 +73,7 @@ def _book_year(value: date) -> date:
 AmountText = Annotated[
     str | None,
     BeforeValidator(_amount_string),
-    Field(default=None, pattern=r"^[0-9]{1,16}(\.[0-9]{1,12})?$", examples=["120.00"]),
+    Field(default=None, json_schema_extra={"pattern": AMOUNT_PATTERN}, examples=["120.00"]),
 ]
 BookDate = Annotated[date, BeforeValidator(_date_string), AfterValidator(_book_year)]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -185,36 +197,19 @@ def check_range(date_from: date | None, date_to: date | None) -> None:
         raise InvalidDateRange(f"from ({date_from}) is after to ({date_to})")
 
 
-async def _write_once(
-    request: Request,
-    store: StoreDep,
-    *,
-    ledger: str,
-    key: str | None,
-    payload: Any,
-    now: datetime,
-    post: Callable[[AsyncSession], Awaitable[service.EntryView]],
-) -> JSONResponse:
-    """Run an entry-creating unit of work, at most once per Idempotency-Key."""
+def _idempotency(
+    request: Request, ledger: str, key: str | None, payload: Any
+) -> dict[str, str] | None:
+    if key is None:
+        return None
+    return {
+        "scope": f"ledger:{ledger}",
+        "key": key,
+        "fingerprint": idempotency.fingerprint(request.method, request.url.path, payload),
+    }
 
-    async def unit(session: AsyncSession) -> idempotency.Outcome:
-        async def action() -> tuple[int, dict[str, Any]]:
-            view = await post(session)
-            return status.HTTP_201_CREATED, EntryRead.of(view).model_dump(mode="json")
 
-        if key is None:
-            code, body = await action()
-            return idempotency.Outcome(code, body, replayed=False)
-        return await idempotency.run_once(
-            session,
-            scope=f"ledger:{ledger}",
-            key=key,
-            request_fingerprint=idempotency.fingerprint(request.method, request.url.path, payload),
-            now=now,
-            action=action,
-        )
-
-    outcome = await store.write(unit)
+def _respond(ledger: str, outcome: idempotency.Outcome) -> JSONResponse:
     headers = {"Location": f"/api/v1/ledgers/{ledger}/entries/{outcome.body['id']}"}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -237,18 +232,15 @@ async def post_entry(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Post a balanced entry. With `Idempotency-Key`, a retry replays the first response."""
-    entry_id = ids.new()  # assigned before any store is touched, so a retry is recognisable
-    draft = body.to_draft()
-    now = clock.now()
-    return await _write_once(
-        request,
-        store,
-        ledger=ledger,
-        key=idempotency_key,
-        payload=body.model_dump(mode="json"),
-        now=now,
-        post=lambda s: service.post_entry(s, ledger, draft, entry_id=entry_id, now=now),
-    )
+    args = {
+        "ledger": ledger,
+        # Assigned before any store is touched, so that a retry or a replay is recognised.
+        "entry_id": str(ids.new()),
+        "draft": service.draft_to_json(body.to_draft()),
+        "now": clock.now().isoformat(),
+        "idempotency": _idempotency(request, ledger, idempotency_key, body.model_dump(mode="json")),
+    }
+    return _respond(ledger, await store.execute("entry.post", args))
 
 
 @router.get("/{ledger}/entries", response_model=Page[EntryRead])
@@ -305,26 +297,19 @@ async def reverse_entry(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Post the reversal (extourne) of an entry. An entry is reversed at most once."""
-    reversal_id = ids.new()
     options = body or ReversalCreate()
-    now = clock.now()
-    return await _write_once(
-        request,
-        store,
-        ledger=ledger,
-        key=idempotency_key,
-        payload=options.model_dump(mode="json"),
-        now=now,
-        post=lambda s: service.reverse_entry(
-            s,
-            ledger,
-            entry_id,
-            reversal_id=reversal_id,
-            now=now,
-            on=options.date,
-            label=options.label,
+    args = {
+        "ledger": ledger,
+        "entry_id": str(entry_id),
+        "reversal_id": str(ids.new()),
+        "date": options.date.isoformat() if options.date else None,
+        "label": options.label,
+        "now": clock.now().isoformat(),
+        "idempotency": _idempotency(
+            request, ledger, idempotency_key, options.model_dump(mode="json")
         ),
-    )
+    }
+    return _respond(ledger, await store.execute("entry.reverse", args))
 
 
 @router.api_route(
@@ -341,3 +326,103 @@ async def refuse_change(ledger: str, entry_id: uuid.UUID, store: StoreDep) -> No
         f"POST /api/v1/ledgers/{ledger}/entries/{entry_id}/reverse to correct it",
         headers={"Allow": "GET"},
     )
+
+
+# -- replayable operations (see grandlivre/store/operations.py) -------------------------------
+
+
+async def _once(
+    session: AsyncSession,
+    args: dict[str, Any],
+    ctx: OpContext,
+    post: Callable[[], Awaitable[service.EntryView]],
+) -> idempotency.Outcome:
+    """Run `post` at most once per Idempotency-Key and render its response."""
+
+    async def action() -> tuple[int, dict[str, Any]]:
+        view = await post()
+        return status.HTTP_201_CREATED, EntryRead.of(view).model_dump(mode="json")
+
+    key = args.get("idempotency")
+    if key is None:
+        code, body = await action()
+        return idempotency.Outcome(code, body, replayed=False)
+    outcome = await idempotency.run_once(
+        session,
+        scope=key["scope"],
+        key=key["key"],
+        request_fingerprint=key["fingerprint"],
+        now=datetime.fromisoformat(args["now"]),
+        action=action,
+    )
+    if ctx.replaying and outcome.replayed:
+        # The key was answered on PostgreSQL meanwhile: the client's one write is there.
+        raise AlreadyApplied(key["key"])
+    return outcome
+
+
+async def _post_entry(
+    session: AsyncSession, args: dict[str, Any], ctx: OpContext
+) -> idempotency.Outcome:
+    entry_id = uuid.UUID(args["entry_id"])
+    if ctx.replaying and await service.entry_exists(session, entry_id):
+        raise AlreadyApplied(entry_id)
+    draft = service.draft_from_json(args["draft"])
+    now = datetime.fromisoformat(args["now"])
+    return await _once(
+        session,
+        args,
+        ctx,
+        lambda: service.post_entry(
+            session,
+            args["ledger"],
+            draft,
+            entry_id=entry_id,
+            now=now,
+            status=ctx.entry_status,
+            origin=ctx.origin,
+        ),
+    )
+
+
+async def _reverse_entry(
+    session: AsyncSession, args: dict[str, Any], ctx: OpContext
+) -> idempotency.Outcome:
+    reversal_id = uuid.UUID(args["reversal_id"])
+    if ctx.replaying and await service.entry_exists(session, reversal_id):
+        raise AlreadyApplied(reversal_id)
+    return await _once(
+        session,
+        args,
+        ctx,
+        lambda: service.reverse_entry(
+            session,
+            args["ledger"],
+            uuid.UUID(args["entry_id"]),
+            reversal_id=reversal_id,
+            now=datetime.fromisoformat(args["now"]),
+            on=date.fromisoformat(args["date"]) if args["date"] else None,
+            label=args["label"],
+            status=ctx.entry_status,
+            origin=ctx.origin,
+        ),
+    )
+
+
+def _discarder(id_field: str) -> Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]:
+    async def discard(session: AsyncSession, args: dict[str, Any]) -> None:
+        await service.discard_entry(session, uuid.UUID(args[id_field]))
+        key = args.get("idempotency")
+        if key is not None:
+            await idempotency.forget(session, key["scope"], key["key"])
+
+    return discard
+
+
+OPERATIONS: Registry = {
+    op.name: op
+    for op in (
+        Operation("entry.post", _post_entry, discard_local=_discarder("entry_id")),
+        Operation("entry.reverse", _reverse_entry, discard_local=_discarder("reversal_id")),
+    )
+}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, insert, select, tuple_
+from sqlalchemy import delete, exists, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import Account, Entry, EntryLine, Journal
@@ -42,6 +42,17 @@ async def get_entry(
         select(Entry).where(Entry.ledger_id == ledger_id, Entry.id == entry_id)
     )
     return result.scalar_one_or_none()
+
+
+async def get_entry_by_id(session: AsyncSession, entry_id: uuid.UUID) -> Entry | None:
+    """Return the entry with that id in any ledger, if any."""
+    return await session.get(Entry, entry_id)
+
+
+async def delete_entry(session: AsyncSession, entry_id: uuid.UUID) -> None:
+    """Delete an entry and its lines."""
+    await session.execute(delete(EntryLine).where(EntryLine.entry_id == entry_id))
+    await session.execute(delete(Entry).where(Entry.id == entry_id))
 
 
 async def journal_codes(

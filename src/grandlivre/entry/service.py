@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import Entry, Ledger
@@ -29,6 +29,31 @@ from grandlivre.money import AmountError, format_amount, parse_amount
 
 POSTED = "posted"
 ORIGIN_PRIMARY = "primary"
+
+
+def draft_to_json(draft: EntryDraft) -> dict[str, Any]:
+    """Serialise a draft for the replay journal."""
+    return {
+        "journal": draft.journal,
+        "date": draft.date.isoformat(),
+        "label": draft.label,
+        "reference": draft.reference,
+        "lines": [
+            {"account": x.account, "debit": x.debit, "credit": x.credit, "label": x.label}
+            for x in draft.lines
+        ],
+    }
+
+
+def draft_from_json(data: dict[str, Any]) -> EntryDraft:
+    """Rebuild a draft from the replay journal."""
+    return EntryDraft(
+        journal=data["journal"],
+        date=date.fromisoformat(data["date"]),
+        label=data["label"],
+        reference=data["reference"],
+        lines=[LineDraft(**line) for line in data["lines"]],
+    )
 
 
 @dataclass(frozen=True)
@@ -131,6 +156,8 @@ async def post_entry(
     entry_id: uuid.UUID,
     now: datetime,
     reverses: uuid.UUID | None = None,
+    status: str = POSTED,
+    origin: str = ORIGIN_PRIMARY,
 ) -> EntryView:
     """Check every rule of double entry and record the entry; return it as read back."""
     ledger = await ledger_service.get_ledger(session, ledger_code)
@@ -160,8 +187,8 @@ async def post_entry(
         entry_date=draft.date,
         label=draft.label,
         reference=draft.reference,
-        status=POSTED,
-        origin=ORIGIN_PRIMARY,
+        status=status,
+        origin=origin,
         created_at=now,
         reverses_id=reverses,
     )
@@ -234,6 +261,8 @@ async def reverse_entry(
     now: datetime,
     on: date | None = None,
     label: str | None = None,
+    status: str = POSTED,
+    origin: str = ORIGIN_PRIMARY,
 ) -> EntryView:
     """Post the mirror image of an entry, linked to it; an entry is reversed at most once."""
     original = await get_entry(session, ledger_code, entry_id)
@@ -262,13 +291,28 @@ async def reverse_entry(
             for line in original.lines
         ],
     )
-    try:
-        return await post_entry(
-            session, ledger_code, draft, entry_id=reversal_id, now=now, reverses=entry_id
-        )
-    except IntegrityError as exc:
-        # A concurrent reversal won the unique index on reverses_id.
-        raise AlreadyReversed(f"entry {entry_id} was reversed already") from exc
+    # A concurrent reversal makes the unique index on reverses_id fail; the store runs the
+    # unit again, and the check above then answers AlreadyReversed.
+    return await post_entry(
+        session,
+        ledger_code,
+        draft,
+        entry_id=reversal_id,
+        now=now,
+        reverses=entry_id,
+        status=status,
+        origin=origin,
+    )
+
+
+async def entry_exists(session: AsyncSession, entry_id: uuid.UUID) -> bool:
+    """Tell whether an entry with that id exists, in any ledger."""
+    return await repo.get_entry_by_id(session, entry_id) is not None
+
+
+async def discard_entry(session: AsyncSession, entry_id: uuid.UUID) -> None:
+    """Remove an entry written on the fallback whose replay was discarded by an admin."""
+    await repo.delete_entry(session, entry_id)
 
 
 async def _views(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import IdempotencyKey
@@ -14,6 +14,13 @@ async def get(session: AsyncSession, scope: str, key: str) -> IdempotencyKey | N
         select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
     )
     return result.scalar_one_or_none()
+
+
+async def remove(session: AsyncSession, scope: str, key: str) -> None:
+    """Forget a stored response."""
+    await session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+    )
 
 
 async def add(session: AsyncSession, row: IdempotencyKey) -> None:

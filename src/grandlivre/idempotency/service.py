@@ -31,6 +31,11 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+async def forget(session: AsyncSession, scope: str, key: str) -> None:
+    """Forget the response to a key, so that the key may be used afresh."""
+    await repo.remove(session, scope, key)
+
+
 async def run_once(
     session: AsyncSession,
     *,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field, StringConstraints
@@ -14,7 +15,8 @@ from grandlivre.db.tables import Account, Journal, Ledger
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
 from grandlivre.ledger import service
 from grandlivre.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from grandlivre.schemas import PROBLEM_RESPONSES, Name, Page, WriteModel
+from grandlivre.schemas import PROBLEM_RESPONSES, Name, Page, ShortName, WriteModel
+from grandlivre.store import AlreadyApplied, OpContext, Operation, Registry
 
 router = APIRouter(
     prefix="/api/v1/ledgers", tags=["ledgers"], responses=PROBLEM_RESPONSES, dependencies=[Viewer]
@@ -102,7 +104,7 @@ class JournalCreate(WriteModel):
     """A new journal."""
 
     code: JournalCode = Field(examples=["VE2"])
-    name: Name = Field(examples=["Ventes export"])
+    name: ShortName = Field(examples=["Ventes export"])
 
 
 class JournalRead(BaseModel):
@@ -145,10 +147,8 @@ async def create_ledger(
     body: LedgerCreate, store: StoreDep, ids: IdsDep, clock: ClockDep, response: Response
 ) -> LedgerRead:
     """Create a ledger, with the PCG chart and the default journals unless `chart` is empty."""
-    spec = service.LedgerSpec(
-        code=body.code, name=body.name, currency=body.currency, chart=body.chart
-    )
-    row = await store.write(lambda s: service.create_ledger(s, spec, ids=ids, clock=clock))
+    args = {"id": str(ids.new()), "now": clock.now().isoformat(), **body.model_dump()}
+    row: Ledger = await store.execute("ledger.create", args)
     response.headers["Location"] = f"/api/v1/ledgers/{row.code}"
     return LedgerRead.of(row)
 
@@ -162,7 +162,9 @@ async def get_ledger(ledger: str, store: StoreDep) -> LedgerRead:
 @router.patch("/{ledger}", response_model=LedgerRead, dependencies=[Admin])
 async def update_ledger(ledger: str, body: LedgerUpdate, store: StoreDep) -> LedgerRead:
     """Rename a ledger."""
-    return LedgerRead.of(await store.write(lambda s: service.rename_ledger(s, ledger, body.name)))
+    return LedgerRead.of(
+        await store.execute("ledger.rename", {"ledger": ledger, "name": body.name})
+    )
 
 
 @router.get("/{ledger}/accounts", response_model=Page[AccountRead], response_model_by_alias=True)
@@ -209,11 +211,14 @@ async def create_account(
 ) -> AccountRead:
     """Open an account."""
 
-    async def unit(s: AsyncSession) -> Account:
-        row = await service.get_ledger(s, ledger)
-        return await service.create_account(s, row, body.number, body.name, ids=ids, clock=clock)
-
-    account = await store.write(unit)
+    args = {
+        "ledger": ledger,
+        "id": str(ids.new()),
+        "number": body.number,
+        "name": body.name,
+        "now": clock.now().isoformat(),
+    }
+    account: Account = await store.execute("account.create", args)
     response.headers["Location"] = f"/api/v1/ledgers/{ledger}/accounts/{account.number}"
     return AccountRead.of(account)
 
@@ -239,11 +244,8 @@ async def update_account(
 ) -> AccountRead:
     """Rename, deactivate (`"active": false`) or reactivate an account."""
 
-    async def unit(s: AsyncSession) -> Account:
-        row = await service.get_ledger(s, ledger)
-        return await service.update_account(s, row, number, name=body.name, active=body.active)
-
-    return AccountRead.of(await store.write(unit))
+    args = {"ledger": ledger, "number": number, "name": body.name, "active": body.active}
+    return AccountRead.of(await store.execute("account.update", args))
 
 
 @router.delete(
@@ -254,10 +256,7 @@ async def update_account(
 async def delete_account(ledger: str, number: str, store: StoreDep) -> Response:
     """Delete an account no entry uses (409 `account-in-use` otherwise: deactivate it)."""
 
-    async def unit(s: AsyncSession) -> None:
-        await service.delete_account(s, await service.get_ledger(s, ledger), number)
-
-    await store.write(unit)
+    await store.execute("account.delete", {"ledger": ledger, "number": number})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -290,8 +289,79 @@ async def create_journal(
 ) -> JournalRead:
     """Open a journal."""
 
-    async def unit(s: AsyncSession) -> Journal:
-        row = await service.get_ledger(s, ledger)
-        return await service.create_journal(s, row, body.code, body.name, ids=ids, clock=clock)
+    args = {
+        "ledger": ledger,
+        "id": str(ids.new()),
+        "code": body.code,
+        "name": body.name,
+        "now": clock.now().isoformat(),
+    }
+    return JournalRead.of(await store.execute("journal.create", args))
 
-    return JournalRead.of(await store.write(unit))
+
+# -- replayable operations (see grandlivre/store/operations.py) -------------------------------
+
+
+def _now(args: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(args["now"])
+
+
+async def _create_ledger(s: AsyncSession, args: dict[str, Any], ctx: OpContext) -> Ledger:
+    ledger_id = uuid.UUID(args["id"])
+    if ctx.replaying and await service.ledger_exists(s, ledger_id):
+        raise AlreadyApplied(ledger_id)
+    spec = service.LedgerSpec(
+        code=args["code"], name=args["name"], currency=args["currency"], chart=args["chart"]
+    )
+    return await service.create_ledger(s, spec, ledger_id=ledger_id, now=_now(args))
+
+
+async def _rename_ledger(s: AsyncSession, args: dict[str, Any], ctx: OpContext) -> Ledger:
+    return await service.rename_ledger(s, args["ledger"], args["name"])
+
+
+async def _create_account(s: AsyncSession, args: dict[str, Any], ctx: OpContext) -> Account:
+    account_id = uuid.UUID(args["id"])
+    if ctx.replaying and await service.account_exists(s, account_id):
+        raise AlreadyApplied(account_id)
+    row = await service.get_ledger(s, args["ledger"])
+    return await service.create_account(
+        s, row, args["number"], args["name"], account_id=account_id, now=_now(args)
+    )
+
+
+async def _update_account(s: AsyncSession, args: dict[str, Any], ctx: OpContext) -> Account:
+    row = await service.get_ledger(s, args["ledger"])
+    return await service.update_account(
+        s, row, args["number"], name=args["name"], active=args["active"]
+    )
+
+
+async def _delete_account(s: AsyncSession, args: dict[str, Any], ctx: OpContext) -> None:
+    row = await service.get_ledger(s, args["ledger"])
+    if ctx.replaying and not await service.account_number_exists(s, row, args["number"]):
+        raise AlreadyApplied(args["number"])
+    await service.delete_account(s, row, args["number"])
+
+
+async def _create_journal(s: AsyncSession, args: dict[str, Any], ctx: OpContext) -> Journal:
+    journal_id = uuid.UUID(args["id"])
+    if ctx.replaying and await service.journal_exists(s, journal_id):
+        raise AlreadyApplied(journal_id)
+    row = await service.get_ledger(s, args["ledger"])
+    return await service.create_journal(
+        s, row, args["code"], args["name"], journal_id=journal_id, now=_now(args)
+    )
+
+
+OPERATIONS: Registry = {
+    op.name: op
+    for op in (
+        Operation("ledger.create", _create_ledger),
+        Operation("ledger.rename", _rename_ledger),
+        Operation("account.create", _create_account),
+        Operation("account.update", _update_account),
+        Operation("account.delete", _delete_account),
+        Operation("journal.create", _create_journal),
+    )
+}

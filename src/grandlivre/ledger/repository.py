@@ -18,6 +18,21 @@ async def get_ledger_by_code(session: AsyncSession, code: str) -> Ledger | None:
     return result.scalar_one_or_none()
 
 
+async def get_ledger_by_id(session: AsyncSession, ledger_id: uuid.UUID) -> Ledger | None:
+    """Return the ledger with that id, if any."""
+    return await session.get(Ledger, ledger_id)
+
+
+async def get_account_by_id(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
+    """Return the account with that id, if any."""
+    return await session.get(Account, account_id)
+
+
+async def get_journal_by_id(session: AsyncSession, journal_id: uuid.UUID) -> Journal | None:
+    """Return the journal with that id, if any."""
+    return await session.get(Journal, journal_id)
+
+
 async def list_ledgers(session: AsyncSession, *, after: str | None, limit: int) -> Sequence[Ledger]:
     """Return up to `limit` ledgers ordered by code, after the given code."""
     query = select(Ledger).order_by(Ledger.code).limit(limit)

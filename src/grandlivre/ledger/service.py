@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grandlivre.clock import Clock, IdFactory
 from grandlivre.db.tables import Account, Journal, Ledger
 from grandlivre.errors import (
     AccountExists,
@@ -25,6 +25,26 @@ from grandlivre.ledger import repository as repo
 from grandlivre.money import CURRENCY_DECIMALS
 
 ChartKind = Literal["pcg", "empty"]
+
+# Namespace of the ids derived from names (seeded ledgers, their charts and journals). Derived
+# ids are the same on PostgreSQL and on the SQLite fallback, so a ledger seeded on both, or a
+# chart created on the fallback and replayed, is one set of rows and never two.
+SEED_NAMESPACE = uuid.UUID("6c0b9a52-1f7e-4f0c-9d51-4a6f0e3b7d21")
+
+
+def seeded_ledger_id(code: str) -> uuid.UUID:
+    """Return the id the seeded ledger `code` gets on every database."""
+    return uuid.uuid5(SEED_NAMESPACE, f"ledger:{code}")
+
+
+def chart_account_id(ledger_id: uuid.UUID, number: str) -> uuid.UUID:
+    """Return the id of a chart account created with its ledger."""
+    return uuid.uuid5(ledger_id, f"account:{number}")
+
+
+def chart_journal_id(ledger_id: uuid.UUID, code: str) -> uuid.UUID:
+    """Return the id of a journal created with its ledger."""
+    return uuid.uuid5(ledger_id, f"journal:{code}")
 
 
 @dataclass(frozen=True)
@@ -56,7 +76,7 @@ async def list_ledgers(session: AsyncSession, *, after: str | None, limit: int) 
 
 
 async def create_ledger(
-    session: AsyncSession, spec: LedgerSpec, *, ids: IdFactory, clock: Clock
+    session: AsyncSession, spec: LedgerSpec, *, ledger_id: uuid.UUID, now: datetime
 ) -> Ledger:
     """Create a ledger with its journals and, unless asked for an empty one, the PCG chart."""
     decimals = CURRENCY_DECIMALS.get(spec.currency)
@@ -67,25 +87,23 @@ async def create_ledger(
         )
     if await repo.get_ledger_by_code(session, spec.code) is not None:
         raise LedgerExists(f"a ledger with code {spec.code!r} exists already")
-    now = clock.now()
     ledger = Ledger(
-        id=ids.new(),
+        id=ledger_id,
         code=spec.code,
         name=spec.name,
         currency=spec.currency,
         decimals=decimals,
         created_at=now,
     )
-    try:
-        await repo.add(session, ledger)
-    except IntegrityError as exc:
-        raise LedgerExists(f"a ledger with code {spec.code!r} exists already") from exc
+    # A concurrent twin makes this flush fail; the store runs the unit again, and the
+    # check above then answers with a conflict.
+    await repo.add(session, ledger)
     if spec.chart == "pcg":
         await repo.insert_accounts(
             session,
             (
                 {
-                    "id": ids.new(),
+                    "id": chart_account_id(ledger.id, number),
                     "ledger_id": ledger.id,
                     "number": number,
                     "name": name,
@@ -98,21 +116,40 @@ async def create_ledger(
     await repo.insert_journals(
         session,
         (
-            {"id": ids.new(), "ledger_id": ledger.id, "code": code, "name": name, "created_at": now}
+            {
+                "id": chart_journal_id(ledger.id, code),
+                "ledger_id": ledger.id,
+                "code": code,
+                "name": name,
+                "created_at": now,
+            }
             for code, name in chart.default_journals()
         ),
     )
     return ledger
 
 
-async def ensure_ledger(
-    session: AsyncSession, spec: LedgerSpec, *, ids: IdFactory, clock: Clock
-) -> bool:
-    """Create the ledger unless it exists; return whether it was created. Idempotent."""
+async def ensure_ledger(session: AsyncSession, spec: LedgerSpec, *, now: datetime) -> bool:
+    """Create the seeded ledger unless it exists; return whether it was created. Idempotent."""
     if await repo.get_ledger_by_code(session, spec.code) is not None:
         return False
-    await create_ledger(session, spec, ids=ids, clock=clock)
+    await create_ledger(session, spec, ledger_id=seeded_ledger_id(spec.code), now=now)
     return True
+
+
+async def ledger_exists(session: AsyncSession, ledger_id: uuid.UUID) -> bool:
+    """Tell whether a ledger with that id exists."""
+    return await repo.get_ledger_by_id(session, ledger_id) is not None
+
+
+async def account_exists(session: AsyncSession, account_id: uuid.UUID) -> bool:
+    """Tell whether an account with that id exists."""
+    return await repo.get_account_by_id(session, account_id) is not None
+
+
+async def journal_exists(session: AsyncSession, journal_id: uuid.UUID) -> bool:
+    """Tell whether a journal with that id exists."""
+    return await repo.get_journal_by_id(session, journal_id) is not None
 
 
 async def is_seeded(session: AsyncSession, code: str) -> bool:
@@ -153,24 +190,34 @@ async def list_accounts(
 
 
 async def create_account(
-    session: AsyncSession, ledger: Ledger, number: str, name: str, *, ids: IdFactory, clock: Clock
+    session: AsyncSession,
+    ledger: Ledger,
+    number: str,
+    name: str,
+    *,
+    account_id: uuid.UUID,
+    now: datetime,
 ) -> Account:
     """Open an account in the ledger's chart."""
     if await repo.get_account(session, ledger.id, number) is not None:
         raise AccountExists(f"account {number} exists already in ledger {ledger.code!r}")
     account = Account(
-        id=ids.new(),
+        id=account_id,
         ledger_id=ledger.id,
         number=number,
         name=name,
         active=True,
-        created_at=clock.now(),
+        created_at=now,
     )
-    try:
-        await repo.add(session, account)
-    except IntegrityError as exc:
-        raise AccountExists(f"account {number} exists already in ledger {ledger.code!r}") from exc
+    # A concurrent twin makes this flush fail; the store runs the unit again, and the
+    # check above then answers with a conflict.
+    await repo.add(session, account)
     return account
+
+
+async def account_number_exists(session: AsyncSession, ledger: Ledger, number: str) -> bool:
+    """Tell whether the ledger has an account with that number."""
+    return await repo.get_account(session, ledger.id, number) is not None
 
 
 async def update_account(
@@ -209,16 +256,19 @@ async def list_journals(
 
 
 async def create_journal(
-    session: AsyncSession, ledger: Ledger, code: str, name: str, *, ids: IdFactory, clock: Clock
+    session: AsyncSession,
+    ledger: Ledger,
+    code: str,
+    name: str,
+    *,
+    journal_id: uuid.UUID,
+    now: datetime,
 ) -> Journal:
     """Open a journal in the ledger."""
     if await repo.get_journal(session, ledger.id, code) is not None:
         raise JournalExists(f"journal {code} exists already in ledger {ledger.code!r}")
-    journal = Journal(
-        id=ids.new(), ledger_id=ledger.id, code=code, name=name, created_at=clock.now()
-    )
-    try:
-        await repo.add(session, journal)
-    except IntegrityError as exc:
-        raise JournalExists(f"journal {code} exists already in ledger {ledger.code!r}") from exc
+    journal = Journal(id=journal_id, ledger_id=ledger.id, code=code, name=name, created_at=now)
+    # A concurrent twin makes this flush fail; the store runs the unit again, and the
+    # check above then answers with a conflict.
+    await repo.add(session, journal)
     return journal

@@ -22,7 +22,7 @@ Check = Callable[[], Awaitable[bool]]
 class Probes:
     """What the probes look at; filled in by the application factory."""
 
-    describe: Callable[[], dict[str, Any]]
+    describe: Callable[[], Awaitable[dict[str, Any]]]
     ping: Callable[[], Awaitable[None]]
     readiness: dict[str, Check] = field(default_factory=dict)
 
@@ -49,7 +49,7 @@ def build_router(probes: Probes) -> APIRouter:
     async def healthz() -> dict[str, Any]:
         """Liveness: 200 while the process serves, with the database and mode it serves from."""
         reachable, error = await _timed(ping)
-        body = probes.describe()
+        body = await probes.describe()
         body["database_reachable"] = reachable
         if error:
             body["database_error"] = error
@@ -81,7 +81,7 @@ def build_router(probes: Probes) -> APIRouter:
         """Prometheus text exposition; the guide's JSON counters with Accept: application/json."""
         accept = request.headers.get("accept", "")
         if "application/json" in accept and "text/plain" not in accept:
-            return JSONResponse({**metrics.summary(), **probes.describe()})
+            return JSONResponse({**metrics.summary(), **await probes.describe()})
         payload, content_type = metrics.exposition()
         return Response(payload, media_type=content_type)
 

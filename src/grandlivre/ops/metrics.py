@@ -62,6 +62,45 @@ RATE_LIMIT_SHARED = Gauge(
     "1 when rate limits are shared through Redis, 0 when counted per process.",
     multiprocess_mode="livemin",
 )
+FALLBACK_ACTIVE = Gauge(
+    "grandlivre_fallback_active",
+    "1 while writes go to the SQLite fallback (modes fallback and recovering).",
+    multiprocess_mode="livemax",
+)
+MODE_TRANSITIONS = Counter(
+    "grandlivre_storage_transitions",
+    "Storage mode changes, by the mode left and the mode entered.",
+    ["from_mode", "to_mode"],
+)
+REPLAY_PENDING = Gauge(
+    "grandlivre_replay_pending",
+    "Writes taken on the fallback and not yet replayed to PostgreSQL.",
+    multiprocess_mode="livemax",
+)
+REPLAY_CONFLICTS = Gauge(
+    "grandlivre_replay_conflicts",
+    "Fallback writes that could not be replayed and wait for an admin.",
+    multiprocess_mode="livemax",
+)
+REPLAY_OLDEST_AGE = Gauge(
+    "grandlivre_replay_oldest_pending_age_seconds",
+    "Age of the oldest write waiting to be replayed (0 when none is).",
+    multiprocess_mode="livemax",
+)
+REPLAYED = Counter(
+    "grandlivre_replayed_operations",
+    "Journal rows replayed to PostgreSQL, by outcome (applied, duplicate, conflict).",
+    ["outcome"],
+)
+MIRROR_LAG = Gauge(
+    "grandlivre_mirror_lag_seconds",
+    "Seconds since the SQLite mirror last caught up with PostgreSQL.",
+    multiprocess_mode="livemin",
+)
+MIRROR_ROWS = Counter(
+    "grandlivre_mirror_rows_copied",
+    "Rows the mirror copied from PostgreSQL into the SQLite fallback.",
+)
 BUILD_INFO = Gauge(
     "grandlivre_build_info",
     "Always 1; the version of Grand Livre serving.",

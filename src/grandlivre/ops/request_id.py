@@ -14,7 +14,7 @@ _VALID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 def pick_request_id(candidate: str | None) -> str:
     """Keep the client's request id when it is well-formed; otherwise make one."""
-    if candidate and _VALID.match(candidate):
+    if candidate and _VALID.fullmatch(candidate):
         return candidate
     return uuid.uuid4().hex
 

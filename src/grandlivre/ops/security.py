@@ -19,6 +19,7 @@ RATE_LIMIT_EXCEEDED = "rate_limit_exceeded"
 RATE_LIMIT_BURST = "rate_limit_burst"
 AUTHN_TOKEN_CREATED = "authn_token_created"  # noqa: S105 (an event name)
 AUTHN_TOKEN_REVOKED = "authn_token_revoked"  # noqa: S105 (an event name)
+REPLAY_DISCARDED = "replay_conflict_discarded"
 
 
 def emit(event: str, *, level: str = "warning", **fields: Any) -> None:

@@ -74,9 +74,9 @@ async def account_totals(
     *,
     date_from: date | None = None,
     date_to: date | None = None,
-    before: tuple[date, uuid.UUID, int] | None = None,
+    through: tuple[date, uuid.UUID, int] | None = None,
 ) -> tuple[int, int]:
-    """Return (debit, credit) of one account over a range, or strictly before a ledger key."""
+    """Return (debit, credit) of one account over a range, up to a ledger key inclusive."""
     query = (
         select(_DEBIT, _CREDIT)
         .select_from(EntryLine)
@@ -84,9 +84,9 @@ async def account_totals(
         .where(EntryLine.account_id == account_id)
     )
     query = _in_range(query, date_from, date_to)
-    if before is not None:
+    if through is not None:
         query = query.where(
-            tuple_(Entry.entry_date, Entry.id, EntryLine.position) < tuple_(*before)
+            tuple_(Entry.entry_date, Entry.id, EntryLine.position) <= tuple_(*through)
         )
     row = (await session.execute(query)).one()
     return int(row[0]), int(row[1])

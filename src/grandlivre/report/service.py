@@ -73,8 +73,8 @@ async def account_ledger(
 ) -> AccountLedger:
     """Return a page of an account's lines with the balance after each one.
 
-    The opening balance is everything before `from`; a later page starts from the balance of
-    everything before its first line, so running balances are right on every page.
+    The opening balance is everything before `from`; a later page starts from the balance
+    after the previous page's last line, so running balances are right on every page.
     """
     ledger = await ledger_service.get_ledger(session, ledger_code)
     account = await ledger_service.get_account(session, ledger, number)
@@ -90,8 +90,9 @@ async def account_ledger(
     closing = opening + period_debit - period_credit
     running = opening
     if after is not None:
+        # `after` is the last line of the previous page: everything up to it is behind us.
         before_debit, before_credit = await repo.account_totals(
-            session, account.id, date_from=date_from, before=after
+            session, account.id, date_from=date_from, through=after
         )
         running += before_debit - before_credit
     rows = await repo.movements(

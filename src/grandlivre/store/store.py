@@ -1,72 +1,594 @@
 """The store: runs units of work on the active database and is the only place that commits.
 
-A unit of work is a coroutine function of a session, re-runnable: the store may run it again
-(after a lost race on a unique key, for example), so it must not have side effects outside the
-session.
+Modes (DESIGN.md §3):
+
+    embedded    DATABASE_URL is SQLite: everything happens there.
+    primary     PostgreSQL answers: reads and writes go to it; the mirror copies it to SQLite.
+    fallback    PostgreSQL is unreachable: reads from the SQLite mirror; writes go to SQLite
+                with a replay-journal row in the same transaction (or 503 with
+                FALLBACK_WRITES=reject).
+    recovering  PostgreSQL answers again: the journal drains to it, in order; reads and writes
+                stay on SQLite until it is empty, then a short gate hands over to primary.
+
+    primary --(a request meets a dead connection, or K failed probes)--> fallback
+    fallback --(N good probes; PostgreSQL migrated)--> recovering
+    recovering --(journal empty, under the write gate)--> primary
+    recovering --(a probe or a replay fails)--> fallback
+
+A read is a function of a session. A write is an operation (see `operations.py`): a name and
+JSON arguments, so that what was accepted on the fallback can be run again on PostgreSQL by the
+same handler, with the same ids, exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import enum
+import fcntl
+import json
+import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, TypeVar
 
+import structlog
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
 
+from grandlivre.clock import Clock, IdFactory, SystemClock, UUID7Factory
+from grandlivre.db.tables import ReplayJournal
+from grandlivre.errors import DatabaseUnavailable, DomainError, FallbackReadOnly
+from grandlivre.ops import metrics
+from grandlivre.store import journal, mirror
+from grandlivre.store.availability import is_unavailable
 from grandlivre.store.engine import SQLITE_BEGIN
+from grandlivre.store.operations import AlreadyApplied, OpContext, Registry
 
 T = TypeVar("T")
 
 UnitOfWork = Callable[[AsyncSession], Awaitable[T]]
+Prepare = Callable[[AsyncEngine], Awaitable[None]]
+
+log = structlog.get_logger("grandlivre.store")
+
+ON_FALLBACK = OpContext(on_fallback=True)
+REPLAYING = OpContext(replaying=True)
+LIVE = OpContext()
+
+
+class Mode(enum.StrEnum):
+    """Where reads and writes go."""
+
+    embedded = "embedded"
+    primary = "primary"
+    fallback = "fallback"
+    recovering = "recovering"
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Timing and policy of the fallback machinery."""
+
+    probe_interval: float = 1.0
+    probe_timeout: float = 1.0
+    probe_failures: int = 2
+    probe_successes: int = 3
+    replay_batch: int = 200
+    fallback_writes: str = "accept"
+
+
+@dataclass(frozen=True)
+class ReplayStatus:
+    """What the journal holds, for healthz, metrics and the CLI."""
+
+    pending: int
+    conflicts: int
+    applied: int
+    duplicates: int
+    discarded: int
+    oldest_pending_at: datetime | None
 
 
 class Store:
-    """Runs units of work against one database engine."""
+    """Runs reads and operations on the active database, and moves between databases."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        fallback: AsyncEngine | None = None,
+        *,
+        config: StoreConfig | None = None,
+        operations: Registry | None = None,
+        clock: Clock | None = None,
+        ids: IdFactory | None = None,
+    ) -> None:
         self.engine = engine
+        self.fallback = fallback
+        self.config = config or StoreConfig()
+        self.operations: Registry = operations or {}
+        self.clock = clock or SystemClock()
+        self.ids = ids or UUID7Factory()
         self.is_sqlite = engine.dialect.name == "sqlite"
-        # SQLite has one writer at a time; queueing writers of this process here is cheaper
-        # than having them spin on the file lock.
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self.mode = Mode.embedded if fallback is None else Mode.primary
+        self.fallback_since: datetime | None = None
+        # SQLite has one writer at a time; queueing this process's writers here is cheaper
+        # than having them spin on the file lock. The fallback's lock is also the write gate
+        # of the hand-over from recovering to primary.
+        self._primary_lock = asyncio.Lock() if self.is_sqlite else None
+        self._fallback_lock = asyncio.Lock()
+        self._probe_engine: AsyncEngine | None = None
+        self._prepare_primary: Prepare | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lease: IO[str] | None = None
+        self._failures = 0
+        self._successes = 0
+        self._last_mirror_at: datetime | None = None
 
-    async def write(self, fn: UnitOfWork[T], *, retry_on_conflict: bool = True) -> T:
-        """Run `fn` in a read-write transaction and commit it.
+    # -- life cycle -------------------------------------------------------------------------
 
-        An IntegrityError (a concurrent request took the same unique key first) runs `fn` once
-        more, so that it can see what the other request wrote and answer accordingly.
+    async def open(self, prepare: Prepare | None = None, *, background: bool = True) -> None:
+        """Prepare the databases (migrations, seed) and start probing, mirroring, replaying.
+
+        PostgreSQL unreachable at start-up is not an error: the store starts on the fallback.
         """
-        try:
-            return await self._run(fn, write=True)
-        except IntegrityError:
-            if not retry_on_conflict:
-                raise
-            return await self._run(fn, write=True)
+        self._prepare_primary = prepare
+        if self.fallback is not None and prepare is not None:
+            await prepare(self.fallback)
+        if self.fallback is None:
+            if prepare is not None:
+                await prepare(self.engine)
+        else:
+            self._probe_engine = create_async_engine(
+                self.engine.url,
+                poolclass=NullPool,
+                connect_args={
+                    "timeout": self.config.probe_timeout,
+                    "command_timeout": self.config.probe_timeout,
+                },
+            )
+            try:
+                if prepare is not None:
+                    await prepare(self.engine)
+                else:
+                    await self.ping()
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                self._transition(Mode.fallback, reason=_describe(exc))
+        metrics.set_database_mode(self.mode)
+        metrics.FALLBACK_ACTIVE.set(1 if self.in_fallback else 0)
+        if background and self.fallback is not None:
+            self._task = asyncio.create_task(self._background(), name="grandlivre-store")
 
-    async def read(self, fn: UnitOfWork[T]) -> T:
-        """Run `fn` in a read-only transaction (rolled back at the end)."""
-        return await self._run(fn, write=False)
-
-    async def ping(self) -> None:
-        """Run a trivial query; raise if the database does not answer."""
-        async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+    async def close(self) -> None:
+        """Stop the background work and close every connection."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._lease is not None:
+            self._lease.close()
+            self._lease = None
+        for engine in (self.engine, self.fallback, self._probe_engine):
+            if engine is not None:
+                await engine.dispose()
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
-        await self.engine.dispose()
+        """Close every connection (alias of `close`)."""
+        await self.close()
 
-    async def _run(self, fn: UnitOfWork[T], *, write: bool) -> T:
-        if self._write_lock is not None and write:
-            async with self._write_lock:
-                return await self._run_in_transaction(fn, write=write)
-        return await self._run_in_transaction(fn, write=write)
+    @property
+    def in_fallback(self) -> bool:
+        """Tell whether reads and writes go to the SQLite fallback now."""
+        return self.mode in (Mode.fallback, Mode.recovering)
 
-    async def _run_in_transaction(self, fn: UnitOfWork[T], *, write: bool) -> T:
-        async with self.engine.connect() as conn:
-            if self.is_sqlite:
+    # -- reads and writes -------------------------------------------------------------------
+
+    async def read(self, fn: UnitOfWork[T]) -> T:
+        """Run `fn` read-only on the active database; fall back if PostgreSQL dies under it."""
+        if not self.in_fallback:
+            try:
+                return await self._run(self.engine, fn, write=False)
+            except Exception as exc:
+                if not self._should_fail_over(exc):
+                    raise
+                self._transition(Mode.fallback, reason=_describe(exc))
+        assert self.fallback is not None
+        return await self._run(self.fallback, fn, write=False)
+
+    async def write(self, fn: UnitOfWork[T], *, retry_on_conflict: bool = True) -> T:
+        """Run `fn` in a read-write transaction on the active database, without journaling.
+
+        For what either database may do on its own (seeding, tests); anything a client asks
+        for goes through `execute`, so that it can be replayed.
+        """
+        engine = self.fallback if self.in_fallback and self.fallback is not None else self.engine
+        return await self._write(engine, fn, retry_on_conflict=retry_on_conflict)
+
+    async def execute(self, name: str, args: dict[str, Any]) -> Any:
+        """Run the operation `name`: on PostgreSQL, or on the fallback with a journal row."""
+        operation = self.operations[name]
+        for _ in range(3):
+            if not self.in_fallback:
+                try:
+                    return await self._write(
+                        self.engine, lambda s: operation.handler(s, args, LIVE)
+                    )
+                except Exception as exc:
+                    if not self._should_fail_over(exc):
+                        raise
+                    # The request that met the failure is retried on the fallback, not failed.
+                    self._transition(Mode.fallback, reason=_describe(exc))
+                    continue
+            if self.config.fallback_writes == "reject":
+                raise FallbackReadOnly(
+                    "the primary database is unreachable and this service is read-only until "
+                    "it returns (FALLBACK_WRITES=reject)",
+                    headers={"Retry-After": str(max(1, round(self._retry_after())))},
+                )
+            async with self._fallback_lock:
+                if not self.in_fallback:
+                    continue  # handed over to primary while this write waited at the gate
+
+                async def journaled(session: AsyncSession) -> Any:
+                    result = await operation.handler(session, args, ON_FALLBACK)
+                    await journal.append(
+                        session,
+                        op_id=self.ids.new(),
+                        operation=name,
+                        args=args,
+                        now=self.clock.now(),
+                    )
+                    return result
+
+                assert self.fallback is not None
+                return await self._run_retrying(self.fallback, journaled)
+        raise DatabaseUnavailable("no database could take this write; retry shortly")
+
+    async def ping(self) -> None:
+        """Run a trivial query on the active database; raise if it does not answer."""
+        engine = self.fallback if self.in_fallback and self.fallback is not None else self.engine
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    # -- status -----------------------------------------------------------------------------
+
+    async def replay_status(self) -> ReplayStatus | None:
+        """Return what the replay journal holds (None in embedded mode)."""
+        if self.fallback is None:
+            return None
+
+        async def read(session: AsyncSession) -> tuple[dict[str, int], datetime | None]:
+            return await journal.counts(session), await journal.oldest_pending_at(session)
+
+        counts, oldest = await self._run(self.fallback, read, write=False)
+        return ReplayStatus(
+            pending=counts.get(journal.PENDING, 0),
+            conflicts=counts.get(journal.CONFLICT, 0),
+            applied=counts.get(journal.APPLIED, 0),
+            duplicates=counts.get(journal.DUPLICATE, 0),
+            discarded=counts.get(journal.DISCARDED, 0),
+            oldest_pending_at=oldest,
+        )
+
+    async def mirror_synced_at(self) -> datetime | None:
+        """Return when the mirror last caught up with PostgreSQL (None if never)."""
+        if self.fallback is None:
+            return None
+        async with self.fallback.connect() as conn:
+            state = await mirror.read_state(conn)
+        return state.synced_at if state is not None else None
+
+    async def describe(self) -> dict[str, Any]:
+        """Return the storage fields of healthz."""
+        body: dict[str, Any] = {
+            "mode": self.mode.value,
+            "fallback": self.in_fallback,
+            "database": "sqlite" if self.in_fallback or self.is_sqlite else "postgresql",
+            "fallback_since": self.fallback_since.isoformat() if self.fallback_since else None,
+            "replay_pending": 0,
+            "replay_conflicts": 0,
+            "mirror_lag_seconds": None,
+        }
+        if self.fallback is not None:
+            status = await self.replay_status()
+            assert status is not None
+            body["replay_pending"] = status.pending
+            body["replay_conflicts"] = status.conflicts
+            synced = await self.mirror_synced_at()
+            if synced is not None:
+                body["mirror_lag_seconds"] = round(
+                    max(0.0, (self.clock.now() - synced).total_seconds()), 3
+                )
+        return body
+
+    # -- conflicts --------------------------------------------------------------------------
+
+    async def list_journal(self, statuses: list[str], limit: int = 100) -> list[ReplayJournal]:
+        """Return journal rows in the given statuses, oldest first."""
+        if self.fallback is None:
+            return []
+        return list(
+            await self._run(
+                self.fallback,
+                lambda s: journal.list_rows(s, statuses=statuses, limit=limit),
+                write=False,
+            )
+        )
+
+    async def resolve_conflict(self, row_id: int, *, action: str, reason: str) -> ReplayJournal:
+        """Retry a conflict (back to pending) or discard it (its local effect undone)."""
+        from grandlivre.errors import ReplayRowNotConflict, ReplayRowNotFound
+
+        if self.fallback is None:
+            raise ReplayRowNotFound("embedded mode keeps no replay journal")
+
+        async def unit(session: AsyncSession) -> ReplayJournal:
+            row = await journal.get(session, row_id)
+            if row is None:
+                raise ReplayRowNotFound(f"no replay journal row {row_id}")
+            if row.status != journal.CONFLICT:
+                raise ReplayRowNotConflict(f"row {row_id} is {row.status}, not in conflict")
+            now = self.clock.now()
+            if action == "retry":
+                row.status = journal.PENDING
+                row.resolution = f"retry: {reason}"
+            else:
+                operation = self.operations.get(row.operation)
+                if operation is not None and operation.discard_local is not None:
+                    await operation.discard_local(session, json.loads(row.args))
+                row.status = journal.DISCARDED
+                row.resolution = f"discarded: {reason}"
+                row.resolved_at = now
+            await session.flush()
+            return row
+
+        async with self._fallback_lock:
+            return await self._run_retrying(self.fallback, unit)
+
+    # -- replay -----------------------------------------------------------------------------
+
+    async def drain(self) -> dict[str, int]:
+        """Replay every pending journal row to PostgreSQL now; return counts by outcome."""
+        assert self.fallback is not None
+        totals: dict[str, int] = {}
+        while True:
+            rows = await self._run(
+                self.fallback,
+                lambda s: journal.next_pending(s, self.config.replay_batch),
+                write=False,
+            )
+            if not rows:
+                return totals
+            for row in rows:
+                outcome = await self._replay_row(row)
+                totals[outcome] = totals.get(outcome, 0) + 1
+
+    async def _replay_row(self, row: ReplayJournal) -> str:
+        assert self.fallback is not None
+        operation = self.operations.get(row.operation)
+        args = json.loads(row.args)
+        reason: str | None = None
+        conflict_type: str | None = None
+        try:
+            if operation is None:
+                raise _UnknownOperation(f"no handler for operation {row.operation!r}")
+
+            async def apply(session: AsyncSession) -> None:
+                if not await journal.claim_op(session, row.op_id, self.clock.now()):
+                    raise AlreadyApplied(row.op_id)
+                await operation.handler(session, args, REPLAYING)
+
+            await self._write(self.engine, apply, retry_on_conflict=False)
+            outcome = journal.APPLIED
+        except AlreadyApplied:
+            outcome = journal.DUPLICATE
+        except DomainError as exc:
+            outcome, reason, conflict_type = journal.CONFLICT, exc.detail, exc.type
+        except _UnknownOperation as exc:
+            outcome, reason, conflict_type = journal.CONFLICT, str(exc), "unknown-operation"
+        except IntegrityError as exc:
+            # A concurrent replayer applied it first, or it collides with what PostgreSQL holds.
+            claimed = await self._write(
+                self.engine, lambda s: _op_claimed(s, row), retry_on_conflict=False
+            )
+            if claimed:
+                outcome = journal.DUPLICATE
+            else:
+                outcome, conflict_type = journal.CONFLICT, "integrity"
+                reason = str(exc.orig)[:500] if exc.orig else "integrity error"
+        now = self.clock.now()
+        marked = await self._write(
+            self.fallback,
+            lambda s: journal.mark(
+                s, row.id, outcome, now=now, reason=reason, conflict_type=conflict_type
+            ),
+        )
+        if marked:
+            metrics.REPLAYED.labels(outcome).inc()
+            event = log.error if outcome == journal.CONFLICT else log.info
+            event(
+                "replay_" + outcome,
+                journal_id=row.id,
+                op_id=str(row.op_id),
+                operation=row.operation,
+                reason=reason,
+                conflict_type=conflict_type,
+            )
+        return outcome
+
+    # -- background -------------------------------------------------------------------------
+
+    async def _background(self) -> None:
+        while True:
+            started = time.monotonic()
+            try:
+                await self._tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the loop must outlive any one failure
+                log.exception("store_background_error", error=_describe(exc))
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(max(0.05, self.config.probe_interval - elapsed))
+
+    async def _tick(self) -> None:
+        healthy = await self._probe()
+        if self.mode == Mode.primary:
+            self._failures = 0 if healthy else self._failures + 1
+            if self._failures >= self.config.probe_failures:
+                self._transition(Mode.fallback, reason="probes failed")
+        elif self.mode == Mode.fallback:
+            self._successes = self._successes + 1 if healthy else 0
+            if self._successes >= self.config.probe_successes:
+                try:
+                    if self._prepare_primary is not None:
+                        await self._prepare_primary(self.engine)
+                    self._transition(Mode.recovering, reason="probes succeeded")
+                except Exception as exc:
+                    if not is_unavailable(exc):
+                        raise
+                    self._successes = 0
+        elif self.mode == Mode.recovering and not healthy:
+            self._transition(Mode.fallback, reason="probe failed while recovering")
+        await self._maintain()
+        await self._publish_metrics()
+
+    async def _maintain(self) -> None:
+        if self.mode not in (Mode.primary, Mode.recovering):
+            return
+        leader = self._hold_lease()
+        try:
+            if leader:
+                await self.drain()
+            if self.mode == Mode.recovering:
+                await self._hand_over()
+            elif leader and self.mode == Mode.primary:
+                result = await mirror.sync_once(self.engine, self._fallback(), self.clock.now())
+                self._last_mirror_at = result.synced_at
+                if result.rows or result.deletions:
+                    metrics.MIRROR_ROWS.inc(result.rows)
+                    log.debug("mirror_synced", rows=result.rows, watermark=result.watermark)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            if self.mode in (Mode.primary, Mode.recovering):
+                self._transition(Mode.fallback, reason=_describe(exc))
+
+    async def _hand_over(self) -> None:
+        # The gate: no fallback write of this process can slip in between the last look at
+        # the journal and the switch, so nothing accepted is left behind un-replayed.
+        async with self._fallback_lock:
+            status = await self.replay_status()
+            if status is not None and status.pending == 0 and self.mode == Mode.recovering:
+                self._transition(Mode.primary, reason="journal drained")
+
+    async def _probe(self) -> bool:
+        if self._probe_engine is None:
+            return True
+        try:
+            async with asyncio.timeout(self.config.probe_timeout * 2):
+                async with self._probe_engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            return True
+        except Exception as exc:
+            if is_unavailable(exc):
+                return False
+            raise
+
+    async def _publish_metrics(self) -> None:
+        status = await self.replay_status()
+        if status is not None:
+            metrics.REPLAY_PENDING.set(status.pending)
+            metrics.REPLAY_CONFLICTS.set(status.conflicts)
+            age = 0.0
+            if status.oldest_pending_at is not None:
+                age = max(0.0, (self.clock.now() - status.oldest_pending_at).total_seconds())
+            metrics.REPLAY_OLDEST_AGE.set(age)
+        synced = await self.mirror_synced_at()
+        if synced is not None:
+            metrics.MIRROR_LAG.set(max(0.0, (self.clock.now() - synced).total_seconds()))
+
+    def _hold_lease(self) -> bool:
+        """Hold the file lock that makes one process of this replica mirror and replay."""
+        if self._lease is not None:
+            return True
+        database = self._fallback().url.database
+        if not database or database == ":memory:":
+            return True
+        handle = Path(f"{database}.lease").open("a")  # noqa: SIM115 (held for the process)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._lease = handle
+        log.info("store_lease_taken", lease=f"{database}.lease")
+        return True
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _fallback(self) -> AsyncEngine:
+        assert self.fallback is not None
+        return self.fallback
+
+    def _retry_after(self) -> float:
+        return self.config.probe_interval * (self.config.probe_successes + 1)
+
+    def _should_fail_over(self, exc: BaseException) -> bool:
+        return self.fallback is not None and not self.in_fallback and is_unavailable(exc)
+
+    def _transition(self, to: Mode, *, reason: str) -> None:
+        before = self.mode
+        if before == to:
+            return
+        self.mode = to
+        self._failures = self._successes = 0
+        if to == Mode.fallback and before == Mode.primary:
+            self.fallback_since = self.clock.now()
+        if to == Mode.primary:
+            self.fallback_since = None
+        metrics.MODE_TRANSITIONS.labels(before.value, to.value).inc()
+        metrics.set_database_mode(to.value)
+        metrics.FALLBACK_ACTIVE.set(1 if self.in_fallback else 0)
+        log.warning(
+            "storage_mode_changed",
+            from_mode=before.value,
+            to_mode=to.value,
+            reason=reason,
+            fallback_since=self.fallback_since.isoformat() if self.fallback_since else None,
+        )
+
+    async def _write(
+        self, engine: AsyncEngine, fn: UnitOfWork[T], *, retry_on_conflict: bool = True
+    ) -> T:
+        lock = self._lock_for(engine)
+        async with lock if lock is not None else contextlib.nullcontext():
+            if retry_on_conflict:
+                return await self._run_retrying(engine, fn)
+            return await self._run(engine, fn, write=True)
+
+    def _lock_for(self, engine: AsyncEngine) -> asyncio.Lock | None:
+        if engine is self.engine:
+            return self._primary_lock
+        if engine is self.fallback:
+            return self._fallback_lock
+        return None
+
+    async def _run_retrying(self, engine: AsyncEngine, fn: UnitOfWork[T]) -> T:
+        """Run a write; after a lost race on a unique key, run it once more to see the winner."""
+        try:
+            return await self._run(engine, fn, write=True)
+        except IntegrityError:
+            return await self._run(engine, fn, write=True)
+
+    async def _run(self, engine: AsyncEngine, fn: UnitOfWork[T], *, write: bool) -> T:
+        async with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
                 await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"})
             async with AsyncSession(bind=conn, expire_on_commit=False) as session:
                 if not write:
@@ -74,3 +596,17 @@ class Store:
                     return await fn(session)
                 async with session.begin():
                     return await fn(session)
+
+
+class _UnknownOperation(Exception):
+    pass
+
+
+async def _op_claimed(session: AsyncSession, row: ReplayJournal) -> bool:
+    from grandlivre.db.tables import ReplayedOp
+
+    return await session.get(ReplayedOp, row.op_id) is not None
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]

@@ -1,0 +1,1 @@
+"""The replay journal as admins see it: what waits, what conflicts, retry or discard."""

@@ -1,0 +1,126 @@
+"""Queries on the replay journal (SQLite) and the replayed-operations ledger (PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grandlivre.db.tables import ReplayedOp, ReplayJournal
+
+PENDING = "pending"
+APPLIED = "applied"
+DUPLICATE = "duplicate"
+CONFLICT = "conflict"
+DISCARDED = "discarded"
+
+
+async def append(
+    session: AsyncSession,
+    *,
+    op_id: uuid.UUID,
+    operation: str,
+    args: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Journal a write accepted on the fallback, in the write's own transaction."""
+    session.add(
+        ReplayJournal(
+            op_id=op_id,
+            operation=operation,
+            args=json.dumps(args, separators=(",", ":"), sort_keys=True),
+            status=PENDING,
+            created_at=now,
+            attempts=0,
+        )
+    )
+    await session.flush()
+
+
+async def next_pending(session: AsyncSession, limit: int) -> Sequence[ReplayJournal]:
+    """Return the oldest pending rows, in the order they were committed."""
+    query = (
+        select(ReplayJournal)
+        .where(ReplayJournal.status == PENDING)
+        .order_by(ReplayJournal.id)
+        .limit(limit)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def mark(
+    session: AsyncSession,
+    row_id: int,
+    status: str,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    conflict_type: str | None = None,
+) -> bool:
+    """Record a pending row's outcome; False if another replayer recorded it first."""
+    result = await session.execute(
+        update(ReplayJournal)
+        .where(ReplayJournal.id == row_id, ReplayJournal.status == PENDING)
+        .values(
+            status=status,
+            attempts=ReplayJournal.attempts + 1,
+            reason=reason,
+            conflict_type=conflict_type,
+            resolved_at=now if status != CONFLICT else None,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    """Return how many journal rows are in each status."""
+    result = await session.execute(
+        select(ReplayJournal.status, func.count()).group_by(ReplayJournal.status)
+    )
+    return {status: int(count) for status, count in result.tuples()}
+
+
+async def oldest_pending_at(session: AsyncSession) -> datetime | None:
+    """Return when the oldest pending write was accepted, if any is pending."""
+    result = await session.execute(
+        select(func.min(ReplayJournal.created_at)).where(ReplayJournal.status == PENDING)
+    )
+    value = result.scalar_one_or_none()
+    return value if isinstance(value, datetime) or value is None else None
+
+
+async def list_rows(
+    session: AsyncSession, *, statuses: Sequence[str], limit: int
+) -> Sequence[ReplayJournal]:
+    """Return journal rows in the given statuses, oldest first."""
+    query = (
+        select(ReplayJournal)
+        .where(ReplayJournal.status.in_(list(statuses)))
+        .order_by(ReplayJournal.id)
+        .limit(limit)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def get(session: AsyncSession, row_id: int) -> ReplayJournal | None:
+    """Return one journal row."""
+    return await session.get(ReplayJournal, row_id)
+
+
+async def claim_op(session: AsyncSession, op_id: uuid.UUID, now: datetime) -> bool:
+    """On PostgreSQL, record that an operation is applied; False if it was before."""
+    existing = await session.get(ReplayedOp, op_id)
+    if existing is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(ReplayedOp(op_id=op_id, applied_at=now))
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,154 @@
+"""The mirror: copies what PostgreSQL committed into the SQLite fallback, incrementally.
+
+Rows are not copied by id ("greater than the last one copied" misses a transaction that took a
+lower id and committed later) but by transaction id: a trigger stamps every written row with
+its transaction's id, and each round copies the rows stamped below the oldest transaction still
+running when the round's snapshot was taken. Everything below that line has finished, so
+nothing can appear there later; what lies above is copied by a later round. Updates (a renamed
+account, a revoked key) are stamped too and copied like inserts; deletions are recorded by a
+trigger and applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, or_, select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from grandlivre.db.tables import (
+    Account,
+    ApiKey,
+    Deletion,
+    Entry,
+    EntryLine,
+    IdempotencyKey,
+    Journal,
+    Ledger,
+    MirrorState,
+)
+from grandlivre.store.engine import SQLITE_BEGIN
+
+# Parents before children, so that every row finds what it refers to.
+MIRRORED_TABLES: tuple[Table, ...] = tuple(
+    model.__table__  # type: ignore[misc]
+    for model in (Ledger, Journal, Account, ApiKey, Entry, EntryLine, IdempotencyKey)
+)
+# Unique keys other than the primary key: a local row that holds one under another id (written
+# on the fallback, then resolved differently on PostgreSQL) gives way to PostgreSQL's row.
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "ledgers": ("code",),
+    "accounts": ("ledger_id", "number"),
+    "journals": ("ledger_id", "code"),
+    "api_keys": ("key_hash",),
+    "entries": ("reverses_id",),
+}
+BATCH = 500
+STATE_ID = 1
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one round copied, and how far the mirror now reaches."""
+
+    rows: int
+    deletions: int
+    watermark: int
+    synced_at: datetime
+
+
+async def read_state(conn: AsyncConnection) -> MirrorState | None:
+    """Return the mirror's position, if it ever synced."""
+    result = await conn.execute(select(MirrorState.__table__).where(MirrorState.id == STATE_ID))
+    row = result.mappings().first()
+    return MirrorState(**row) if row else None
+
+
+async def sync_once(primary: AsyncEngine, fallback: AsyncEngine, now: datetime) -> SyncResult:
+    """Copy into SQLite every row PostgreSQL committed since the last round."""
+    async with fallback.connect() as local:
+        state = await read_state(local)
+    async with primary.connect() as remote:
+        await remote.execution_options(isolation_level="REPEATABLE READ")
+        async with remote.begin():
+            horizon, source = (
+                await remote.execute(
+                    text(
+                        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+                        "(SELECT system_identifier::text FROM pg_control_system()) "
+                        "|| '/' || current_database()"
+                    )
+                )
+            ).one()
+            low = state.watermark if state is not None and state.source == source else 0
+            copied = {t.name: await _changed_rows(remote, t, low, horizon) for t in MIRRORED_TABLES}
+            deleted = await _changed_rows(remote, Deletion.__table__, low, horizon)  # type: ignore[arg-type]
+    async with fallback.connect() as local:
+        await local.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        async with local.begin():
+            await local.execute(text("PRAGMA defer_foreign_keys = ON"))
+            for table in MIRRORED_TABLES:
+                await _upsert(local, table, copied[table.name])
+            by_name = {t.name: t for t in MIRRORED_TABLES}
+            for row in deleted:
+                target = by_name.get(row["table_name"])
+                if target is not None:
+                    await local.execute(delete(target).where(target.c.id == row["row_id"]))
+            await _save_state(local, source, int(horizon), now)
+    return SyncResult(
+        rows=sum(len(rows) for rows in copied.values()),
+        deletions=len(deleted),
+        watermark=int(horizon),
+        synced_at=now,
+    )
+
+
+async def _changed_rows(
+    conn: AsyncConnection, table: Table, low: int, horizon: int
+) -> list[dict[str, Any]]:
+    window = and_(table.c.txid >= low, table.c.txid < horizon)
+    if low == 0:
+        # Rows written before the stamping trigger existed carry no txid.
+        window = or_(window, table.c.txid.is_(None))
+    result = await conn.execute(select(table).where(window).order_by(table.c.txid))
+    return [dict(row) for row in result.mappings()]
+
+
+async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    natural = NATURAL_KEYS.get(table.name)
+    if natural is not None:
+        for row in rows:
+            if any(row[column] is None for column in natural):
+                continue
+            await conn.execute(
+                delete(table).where(
+                    *(table.c[column] == row[column] for column in natural),
+                    *(table.c[pk.name] != row[pk.name] for pk in table.primary_key.columns),
+                )
+            )
+    keys = [column.name for column in table.primary_key.columns]
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start : start + BATCH]
+        statement = sqlite_insert(table).values(chunk)
+        statement = statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys},
+        )
+        await conn.execute(statement)
+
+
+async def _save_state(conn: AsyncConnection, source: str, watermark: int, now: datetime) -> None:
+    statement = sqlite_insert(MirrorState).values(
+        id=STATE_ID, source=source, watermark=watermark, synced_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["id"],
+        set_={"source": source, "watermark": watermark, "synced_at": now},
+    )
+    await conn.execute(statement)
