@@ -335,16 +335,23 @@ async def _once(
     session: AsyncSession,
     args: dict[str, Any],
     ctx: OpContext,
-    post: Callable[[], Awaitable[service.EntryView]],
+    post: Callable[[bool], Awaitable[service.EntryView | None]],
 ) -> idempotency.Outcome:
-    """Run `post` at most once per Idempotency-Key and render its response."""
+    """Run `post` at most once per Idempotency-Key and render its response.
+
+    A replay without a key has nobody to answer: it skips reading the entry back.
+    """
+    key = args.get("idempotency")
 
     async def action() -> tuple[int, dict[str, Any]]:
-        view = await post()
+        view = await post(True)
+        assert view is not None
         return status.HTTP_201_CREATED, EntryRead.of(view).model_dump(mode="json")
 
-    key = args.get("idempotency")
     if key is None:
+        if ctx.replaying:
+            await post(False)
+            return idempotency.Outcome(status.HTTP_201_CREATED, {}, replayed=False)
         code, body = await action()
         return idempotency.Outcome(code, body, replayed=False)
     outcome = await idempotency.run_once(
@@ -373,7 +380,7 @@ async def _post_entry(
         session,
         args,
         ctx,
-        lambda: service.post_entry(
+        lambda read_back: service.post_entry(
             session,
             args["ledger"],
             draft,
@@ -381,6 +388,7 @@ async def _post_entry(
             now=now,
             status=ctx.entry_status,
             origin=ctx.origin,
+            read_back=read_back,
         ),
     )
 
@@ -395,7 +403,7 @@ async def _reverse_entry(
         session,
         args,
         ctx,
-        lambda: service.reverse_entry(
+        lambda read_back: service.reverse_entry(
             session,
             args["ledger"],
             uuid.UUID(args["entry_id"]),
@@ -405,6 +413,7 @@ async def _reverse_entry(
             label=args["label"],
             status=ctx.entry_status,
             origin=ctx.origin,
+            read_back=read_back,
         ),
     )
 

@@ -158,8 +158,12 @@ async def post_entry(
     reverses: uuid.UUID | None = None,
     status: str = POSTED,
     origin: str = ORIGIN_PRIMARY,
-) -> EntryView:
-    """Check every rule of double entry and record the entry; return it as read back."""
+    read_back: bool = True,
+) -> EntryView | None:
+    """Check every rule of double entry and record the entry; return it as read back.
+
+    `read_back=False` skips reading it back (a replay that has no response to store).
+    """
     ledger = await ledger_service.get_ledger(session, ledger_code)
     amounts = signed_amounts(draft.lines, ledger.decimals)
     check_balanced(amounts, ledger.decimals)
@@ -206,6 +210,8 @@ async def post_entry(
             for position, (line, amount) in enumerate(zip(draft.lines, amounts, strict=True))
         ),
     )
+    if not read_back:
+        return None
     return (await _views(session, ledger, [entry]))[0]
 
 
@@ -263,7 +269,8 @@ async def reverse_entry(
     label: str | None = None,
     status: str = POSTED,
     origin: str = ORIGIN_PRIMARY,
-) -> EntryView:
+    read_back: bool = True,
+) -> EntryView | None:
     """Post the mirror image of an entry, linked to it; an entry is reversed at most once."""
     original = await get_entry(session, ledger_code, entry_id)
     if original.reverses is not None:
@@ -302,6 +309,7 @@ async def reverse_entry(
         reverses=entry_id,
         status=status,
         origin=origin,
+        read_back=read_back,
     )
 
 

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import ReplayedOp, ReplayJournal
@@ -83,7 +82,7 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     result = await session.execute(
         select(ReplayJournal.status, func.count()).group_by(ReplayJournal.status)
     )
-    return {status: int(count) for status, count in result.tuples()}
+    return {status: int(count) for status, count in result}
 
 
 async def oldest_pending_at(session: AsyncSession) -> datetime | None:
@@ -113,14 +112,15 @@ async def get(session: AsyncSession, row_id: int) -> ReplayJournal | None:
     return await session.get(ReplayJournal, row_id)
 
 
-async def claim_op(session: AsyncSession, op_id: uuid.UUID, now: datetime) -> bool:
-    """On PostgreSQL, record that an operation is applied; False if it was before."""
-    existing = await session.get(ReplayedOp, op_id)
-    if existing is not None:
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(ReplayedOp(op_id=op_id, applied_at=now))
-    except IntegrityError:
-        return False
-    return True
+async def claim_op(session: AsyncSession, op_id: uuid.UUID, now: datetime) -> None:
+    """On PostgreSQL, record that an operation is applied.
+
+    Raises IntegrityError if it was applied before (by this replayer or a concurrent one); the
+    caller runs this inside the row's savepoint and reads that as a duplicate.
+    """
+    await session.execute(insert(ReplayedOp).values(op_id=op_id, applied_at=now))
+
+
+async def op_claimed(session: AsyncSession, op_id: uuid.UUID) -> bool:
+    """Tell whether an operation was applied on PostgreSQL already."""
+    return await session.get(ReplayedOp, op_id) is not None

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Table, and_, delete, or_, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from grandlivre.db.tables import (
@@ -119,19 +120,6 @@ async def _changed_rows(
 
 
 async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    natural = NATURAL_KEYS.get(table.name)
-    if natural is not None:
-        for row in rows:
-            if any(row[column] is None for column in natural):
-                continue
-            await conn.execute(
-                delete(table).where(
-                    *(table.c[column] == row[column] for column in natural),
-                    *(table.c[pk.name] != row[pk.name] for pk in table.primary_key.columns),
-                )
-            )
     keys = [column.name for column in table.primary_key.columns]
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
@@ -140,7 +128,30 @@ async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, 
             index_elements=keys,
             set_={c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys},
         )
-        await conn.execute(statement)
+        try:
+            async with conn.begin_nested():
+                await conn.execute(statement)
+        except IntegrityError:
+            # Rare: a row written on the fallback holds a unique key under another id.
+            await _clear_natural_conflicts(conn, table, chunk)
+            await conn.execute(statement)
+
+
+async def _clear_natural_conflicts(
+    conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]
+) -> None:
+    natural = NATURAL_KEYS.get(table.name)
+    if natural is None:
+        return
+    for row in rows:
+        if any(row[column] is None for column in natural):
+            continue
+        await conn.execute(
+            delete(table).where(
+                *(table.c[column] == row[column] for column in natural),
+                *(table.c[pk.name] != row[pk.name] for pk in table.primary_key.columns),
+            )
+        )
 
 
 async def _save_state(conn: AsyncConnection, source: str, watermark: int, now: datetime) -> None:

@@ -28,7 +28,7 @@ import enum
 import fcntl
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -355,72 +355,83 @@ class Store:
 
     async def drain(self) -> dict[str, int]:
         """Replay every pending journal row to PostgreSQL now; return counts by outcome."""
-        assert self.fallback is not None
         totals: dict[str, int] = {}
         while True:
             rows = await self._run(
-                self.fallback,
+                self._fallback(),
                 lambda s: journal.next_pending(s, self.config.replay_batch),
                 write=False,
             )
             if not rows:
                 return totals
-            for row in rows:
-                outcome = await self._replay_row(row)
+            for outcome in await self._replay_batch(rows):
                 totals[outcome] = totals.get(outcome, 0) + 1
 
-    async def _replay_row(self, row: ReplayJournal) -> str:
-        assert self.fallback is not None
-        operation = self.operations.get(row.operation)
-        args = json.loads(row.args)
-        reason: str | None = None
-        conflict_type: str | None = None
-        try:
-            if operation is None:
-                raise _UnknownOperation(f"no handler for operation {row.operation!r}")
+    async def _replay_batch(self, rows: Sequence[ReplayJournal]) -> list[str]:
+        """Apply rows in order in one PostgreSQL transaction, each in its own savepoint.
 
-            async def apply(session: AsyncSession) -> None:
-                if not await journal.claim_op(session, row.op_id, self.clock.now()):
-                    raise AlreadyApplied(row.op_id)
-                await operation.handler(session, args, REPLAYING)
+        A row that breaks a rule rolls back to its savepoint and becomes a conflict; the others
+        commit together. Their outcomes are then recorded in SQLite in one transaction. A crash
+        in between replays the batch again, and `replayed_ops` turns every row already
+        committed into a duplicate.
+        """
+        outcomes: dict[int, tuple[str, str | None, str | None]] = {}
 
-            await self._write(self.engine, apply, retry_on_conflict=False)
-            outcome = journal.APPLIED
-        except AlreadyApplied:
-            outcome = journal.DUPLICATE
-        except DomainError as exc:
-            outcome, reason, conflict_type = journal.CONFLICT, exc.detail, exc.type
-        except _UnknownOperation as exc:
-            outcome, reason, conflict_type = journal.CONFLICT, str(exc), "unknown-operation"
-        except IntegrityError as exc:
-            # A concurrent replayer applied it first, or it collides with what PostgreSQL holds.
-            claimed = await self._write(
-                self.engine, lambda s: _op_claimed(s, row), retry_on_conflict=False
-            )
-            if claimed:
-                outcome = journal.DUPLICATE
-            else:
-                outcome, conflict_type = journal.CONFLICT, "integrity"
-                reason = str(exc.orig)[:500] if exc.orig else "integrity error"
+        async def apply_all(session: AsyncSession) -> None:
+            outcomes.clear()
+            for row in rows:
+                outcomes[row.id] = await self._apply_one(session, row)
+
+        await self._write(self.engine, apply_all, retry_on_conflict=False)
         now = self.clock.now()
-        marked = await self._write(
-            self.fallback,
-            lambda s: journal.mark(
-                s, row.id, outcome, now=now, reason=reason, conflict_type=conflict_type
-            ),
-        )
-        if marked:
+
+        async def mark_all(session: AsyncSession) -> list[bool]:
+            return [
+                await journal.mark(
+                    session, row_id, outcome, now=now, reason=reason, conflict_type=kind
+                )
+                for row_id, (outcome, reason, kind) in outcomes.items()
+            ]
+
+        marked = await self._write(self._fallback(), mark_all)
+        for row, was_marked in zip(rows, marked, strict=True):
+            outcome, reason, kind = outcomes[row.id]
+            if not was_marked:
+                continue  # another replayer recorded it first
             metrics.REPLAYED.labels(outcome).inc()
-            event = log.error if outcome == journal.CONFLICT else log.info
+            event = log.error if outcome == journal.CONFLICT else log.debug
             event(
                 "replay_" + outcome,
                 journal_id=row.id,
                 op_id=str(row.op_id),
                 operation=row.operation,
                 reason=reason,
-                conflict_type=conflict_type,
+                conflict_type=kind,
             )
-        return outcome
+        return [outcomes[row.id][0] for row in rows]
+
+    async def _apply_one(
+        self, session: AsyncSession, row: ReplayJournal
+    ) -> tuple[str, str | None, str | None]:
+        operation = self.operations.get(row.operation)
+        if operation is None:
+            return journal.CONFLICT, f"no handler for {row.operation!r}", "unknown-operation"
+        try:
+            async with session.begin_nested():
+                await journal.claim_op(session, row.op_id, self.clock.now())
+                await operation.handler(session, json.loads(row.args), REPLAYING)
+        except AlreadyApplied:
+            return journal.DUPLICATE, None, None
+        except DomainError as exc:
+            return journal.CONFLICT, exc.detail, exc.type
+        except IntegrityError as exc:
+            # A concurrent replayer committed it first, or it collides with what PostgreSQL
+            # holds under other ids.
+            if await journal.op_claimed(session, row.op_id):
+                return journal.DUPLICATE, None, None
+            reason = str(exc.orig)[:500] if exc.orig else "integrity error"
+            return journal.CONFLICT, reason, "integrity"
+        return journal.APPLIED, None, None
 
     # -- background -------------------------------------------------------------------------
 
@@ -540,7 +551,8 @@ class Store:
         return self.config.probe_interval * (self.config.probe_successes + 1)
 
     def _should_fail_over(self, exc: BaseException) -> bool:
-        return self.fallback is not None and not self.in_fallback and is_unavailable(exc)
+        # True also when a concurrent request already switched: this one is retried too.
+        return self.fallback is not None and is_unavailable(exc)
 
     def _transition(self, to: Mode, *, reason: str) -> None:
         before = self.mode
@@ -596,16 +608,6 @@ class Store:
                     return await fn(session)
                 async with session.begin():
                     return await fn(session)
-
-
-class _UnknownOperation(Exception):
-    pass
-
-
-async def _op_claimed(session: AsyncSession, row: ReplayJournal) -> bool:
-    from grandlivre.db.tables import ReplayedOp
-
-    return await session.get(ReplayedOp, row.op_id) is not None
 
 
 def _describe(exc: BaseException) -> str:
