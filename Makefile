@@ -24,7 +24,7 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED) ## Create .venv with the package (editable) and its dev tools
 
-run: install ## Migrate, seed and serve on http://$(HOST):$(PORT) (embedded SQLite ./dev.db by default)
+run: install ## Migrate, seed and serve on http://127.0.0.1:8000 (HOST/PORT override; embedded SQLite ./dev.db)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/grandlivre serve
 
 test: install lint typecheck pytest smoke ## Everything CI runs: ruff, mypy, pytest (SQLite + PostgreSQL), smoke tests on a served process

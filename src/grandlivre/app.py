@@ -23,6 +23,7 @@ from grandlivre.ledger import service as ledger_service
 from grandlivre.ops import health
 from grandlivre.ops.body_limit import BodyLimitMiddleware
 from grandlivre.ops.client_ip import parse_networks
+from grandlivre.ops.content_type import JsonOnlyMiddleware
 from grandlivre.ops.http import ObservabilityMiddleware
 from grandlivre.ops.logging import configure_logging
 from grandlivre.ops.ratelimit import RateLimiter, parse_limit
@@ -152,6 +153,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
             expose_headers=["X-Request-ID", "RateLimit", "RateLimit-Policy", "Retry-After"],
         )
+    app.add_middleware(JsonOnlyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, trusted_proxies=trusted)
     app.add_middleware(RequestIdMiddleware)

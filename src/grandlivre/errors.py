@@ -217,6 +217,13 @@ class InvalidDateRange(Unprocessable):
     title = "Invalid date range"
 
 
+class InvalidReversalDate(Unprocessable):
+    """A reversal cannot be dated before the entry it reverses."""
+
+    type = "invalid-reversal-date"
+    title = "Invalid reversal date"
+
+
 class EntryImmutable(DomainError):
     """Posted entries are never changed or deleted; they are reversed."""
 

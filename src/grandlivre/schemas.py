@@ -40,5 +40,5 @@ class Problem(BaseModel):
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {"application/problem+json": {}}}
-    for status in (400, 401, 403, 404, 409, 413, 422, 429)
+    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +16,10 @@ from grandlivre.auth.service import Role
 from grandlivre.clock import Clock, IdFactory
 from grandlivre.db.tables import ApiKey
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
+from grandlivre.errors import InvalidCursor
 from grandlivre.ops import security
-from grandlivre.schemas import PROBLEM_RESPONSES, ShortName, WriteModel
+from grandlivre.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from grandlivre.schemas import PROBLEM_RESPONSES, Page, ShortName, WriteModel
 from grandlivre.store import AlreadyApplied, OpContext, Operation, Registry
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"], responses=PROBLEM_RESPONSES)
@@ -59,10 +61,22 @@ class KeyCreated(KeyRead):
     key: str = Field(description="The key. It is not stored and cannot be shown again.")
 
 
-@router.get("", response_model=list[KeyRead], dependencies=[Admin])
-async def list_keys(store: StoreDep) -> list[KeyRead]:
-    """List every API key (revoked ones too), without the keys themselves."""
-    return [KeyRead.of(row) for row in await store.read(service.list_keys)]
+@router.get("", response_model=Page[KeyRead], dependencies=[Admin])
+async def list_keys(
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[KeyRead]:
+    """List API keys (revoked ones too), oldest first, without the keys themselves."""
+    after = None
+    if cursor:
+        try:
+            after = uuid.UUID(decode_cursor("keys", cursor, 1)[0])
+        except ValueError as exc:
+            raise InvalidCursor("the cursor is not one this service issued") from exc
+    rows = await store.read(lambda s: service.list_keys(s, after=after, limit=limit))
+    next_cursor = encode_cursor("keys", [str(rows[-1].id)]) if len(rows) == limit else None
+    return Page(items=[KeyRead.of(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=KeyCreated)

@@ -22,10 +22,16 @@ async def get(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
     return await session.get(ApiKey, key_id)
 
 
-async def list_keys(session: AsyncSession) -> Sequence[ApiKey]:
-    """Return every key, oldest first."""
-    result = await session.execute(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id))
-    return result.scalars().all()
+async def list_keys(
+    session: AsyncSession, *, after: uuid.UUID | None, limit: int | None
+) -> Sequence[ApiKey]:
+    """Return keys in id order (UUIDv7: creation order), after the given id."""
+    query = select(ApiKey).order_by(ApiKey.id)
+    if after is not None:
+        query = query.where(ApiKey.id > after)
+    if limit is not None:
+        query = query.limit(limit)
+    return (await session.execute(query)).scalars().all()
 
 
 async def add(session: AsyncSession, row: ApiKey) -> None:

@@ -118,9 +118,11 @@ def principal_of(row: ApiKey) -> Principal:
     return Principal(key_id=row.id, name=row.name, role=Role(row.role), prefix=row.prefix)
 
 
-async def list_keys(session: AsyncSession) -> Sequence[ApiKey]:
-    """Return every key, revoked ones included."""
-    return await repo.list_keys(session)
+async def list_keys(
+    session: AsyncSession, *, after: uuid.UUID | None = None, limit: int | None = None
+) -> Sequence[ApiKey]:
+    """Return keys in id (creation) order, revoked ones included."""
+    return await repo.list_keys(session, after=after, limit=limit)
 
 
 async def revoke_key(session: AsyncSession, key_id: uuid.UUID, *, now: datetime) -> ApiKey:

@@ -17,6 +17,7 @@ from grandlivre.errors import (
     EntryNotFound,
     InactiveAccount,
     InvalidAmount,
+    InvalidReversalDate,
     ReversalOfReversal,
     UnbalancedEntry,
     UnknownAccount,
@@ -159,6 +160,7 @@ async def post_entry(
     status: str = POSTED,
     origin: str = ORIGIN_PRIMARY,
     read_back: bool = True,
+    allow_inactive: bool = False,
 ) -> EntryView | None:
     """Check every rule of double entry and record the entry; return it as read back.
 
@@ -179,7 +181,7 @@ async def post_entry(
             f"no account {', '.join(missing)} in ledger {ledger.code!r}", accounts=missing
         )
     inactive = sorted(number for number, account in accounts.items() if not account.active)
-    if inactive:
+    if inactive and not allow_inactive:
         raise InactiveAccount(
             f"account {', '.join(inactive)} is inactive; reactivate it or use another",
             accounts=inactive,
@@ -283,6 +285,10 @@ async def reverse_entry(
             f"entry {entry_id} was reversed already by {original.reversed_by}",
             reversed_by=str(original.reversed_by),
         )
+    if on is not None and on < original.date:
+        raise InvalidReversalDate(
+            f"a reversal cannot be dated {on}, before the entry it reverses ({original.date})"
+        )
     draft = EntryDraft(
         journal=original.journal,
         date=on or original.date,
@@ -310,6 +316,8 @@ async def reverse_entry(
         status=status,
         origin=origin,
         read_back=read_back,
+        # Deactivating an account stops new postings, not the correction of old ones.
+        allow_inactive=True,
     )
 
 

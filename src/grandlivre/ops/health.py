@@ -56,7 +56,10 @@ def build_router(probes: Probes) -> APIRouter:
         body["ok"] = reachable or bool(body.get("fallback"))
         return body
 
-    @router.get("/readyz")
+    @router.get(
+        "/readyz",
+        responses={503: {"description": "Not ready: a check failed (see `failed`)."}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         """Readiness: 200 when the database answers and the seed exists, else 503."""
         checks = {"database": ping, **probes.readiness}

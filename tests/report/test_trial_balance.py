@@ -1,0 +1,160 @@
+"""The trial balance (balance générale): totals per account, netting to zero, over a range."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.entry.helpers import assert_problem, credit, debit, post_entry, url
+
+
+async def _post_quarter(client: httpx.AsyncClient, ledger: str) -> None:
+    await post_entry(
+        client,
+        ledger,
+        [debit("411000", "120.00"), credit("706000", "100.00"), credit("445710", "20.00")],
+        journal="VE",
+        date="2026-01-15",
+    )
+    await post_entry(
+        client, ledger, [debit("512000", "120.00"), credit("411000", "120.00")], date="2026-02-10"
+    )
+    await post_entry(
+        client,
+        ledger,
+        [debit("607000", "50.00"), debit("445660", "10.00"), credit("401000", "60.00")],
+        journal="AC",
+        date="2026-03-01",
+    )
+    await post_entry(
+        client, ledger, [debit("401000", "60.00"), credit("512000", "60.00")], date="2026-03-31"
+    )
+
+
+async def test_the_trial_balance_totals_every_account(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    await _post_quarter(client, ledger)
+    response = await client.get(url(ledger, "trial-balance"))
+    assert response.status_code == 200, response.text
+    tb = response.json()
+    assert tb["date_from"] is None
+    assert tb["date_to"] is None
+    assert tb["items"] == [
+        {"account": "401000", "name": "Fournisseurs", "debit": "60.00", "credit": "60.00",
+         "balance": "0.00"},
+        {"account": "411000", "name": "Clients", "debit": "120.00", "credit": "120.00",
+         "balance": "0.00"},
+        {"account": "445660", "name": "TVA déductible sur autres biens et services",
+         "debit": "10.00", "credit": "0.00", "balance": "10.00"},
+        {"account": "445710", "name": "TVA collectée", "debit": "0.00", "credit": "20.00",
+         "balance": "-20.00"},
+        {"account": "512000", "name": "Banque", "debit": "120.00", "credit": "60.00",
+         "balance": "60.00"},
+        {"account": "607000", "name": "Achats de marchandises", "debit": "50.00",
+         "credit": "0.00", "balance": "50.00"},
+        {"account": "706000", "name": "Prestations de services", "debit": "0.00",
+         "credit": "100.00", "balance": "-100.00"},
+    ]  # fmt: skip
+    assert tb["totals"] == {"debit": "360.00", "credit": "360.00", "balance": "0.00"}
+
+
+async def test_an_empty_ledger_has_an_empty_balanced_trial_balance(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    tb = (await client.get(url(ledger, "trial-balance"))).json()
+    assert tb["items"] == []
+    assert tb["totals"] == {"debit": "0.00", "credit": "0.00", "balance": "0.00"}
+
+
+async def test_the_trial_balance_is_limited_to_a_date_range(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    await _post_quarter(client, ledger)
+    response = await client.get(
+        url(ledger, "trial-balance"), params={"from": "2026-02-10", "to": "2026-03-01"}
+    )
+    tb = response.json()
+    assert tb["date_from"] == "2026-02-10"
+    assert tb["date_to"] == "2026-03-01"
+    assert {i["account"]: i["balance"] for i in tb["items"]} == {
+        "401000": "-60.00",
+        "411000": "-120.00",
+        "445660": "10.00",
+        "512000": "120.00",
+        "607000": "50.00",
+    }
+    assert tb["totals"] == {"debit": "180.00", "credit": "180.00", "balance": "0.00"}
+
+
+async def test_open_ended_ranges_include_their_bound(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    await _post_quarter(client, ledger)
+    up_to = (await client.get(url(ledger, "trial-balance"), params={"to": "2026-01-15"})).json()
+    assert up_to["totals"]["debit"] == "120.00"
+    since = (await client.get(url(ledger, "trial-balance"), params={"from": "2026-03-31"})).json()
+    assert {i["account"]: i["balance"] for i in since["items"]} == {
+        "401000": "60.00",
+        "512000": "-60.00",
+    }
+
+
+async def test_the_trial_balance_of_a_range_without_entries_is_empty(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    await _post_quarter(client, ledger)
+    tb = (await client.get(url(ledger, "trial-balance"), params={"from": "2027-01-01"})).json()
+    assert tb["items"] == []
+    assert tb["totals"] == {"debit": "0.00", "credit": "0.00", "balance": "0.00"}
+
+
+async def test_the_trial_balance_refuses_a_reversed_range(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    response = await client.get(
+        url(ledger, "trial-balance"), params={"from": "2026-12-31", "to": "2026-01-01"}
+    )
+    assert_problem(response, 422, "invalid-date-range")
+
+
+async def test_the_trial_balance_shows_renamed_account_names(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    await _post_quarter(client, ledger)
+    await client.patch(url(ledger, "accounts", "512000"), json={"name": "Banque Populaire"})
+    tb = (await client.get(url(ledger, "trial-balance"))).json()
+    assert {i["account"]: i["name"] for i in tb["items"]}["512000"] == "Banque Populaire"
+
+
+async def test_large_totals_are_exact(client: httpx.AsyncClient, ledger: str) -> None:
+    for _ in range(3):
+        await post_entry(
+            client,
+            ledger,
+            [debit("512000", "99999999999.99"), credit("101000", "99999999999.99")],
+        )
+    await post_entry(client, ledger, [debit("512000", "0.01"), credit("101000", "0.01")])
+    tb = (await client.get(url(ledger, "trial-balance"))).json()
+    assert tb["totals"] == {
+        "debit": "299999999999.98",
+        "credit": "299999999999.98",
+        "balance": "0.00",
+    }
+
+
+async def test_ledgers_do_not_see_each_others_entries(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    other = f"t{uuid.uuid4().hex[:12]}"
+    created = await client.post("/api/v1/ledgers", json={"code": other, "name": "Other"})
+    assert created.status_code == 201
+    await _post_quarter(client, other)
+    tb = (await client.get(url(ledger, "trial-balance"))).json()
+    assert tb["items"] == []
+    balance = (await client.get(url(ledger, "accounts", "512000", "balance"))).json()
+    assert balance["balance"] == "0.00"
+    movements = (await client.get(url(ledger, "accounts", "512000", "ledger"))).json()
+    assert movements["items"] == []
+    assert (await client.get(url(ledger, "entries"))).json()["items"] == []
