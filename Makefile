@@ -10,7 +10,8 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test lint format typecheck pytest smoke bench clean
+
+.PHONY: help install run key test lint format typecheck pytest smoke bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,7 +28,10 @@ install: $(INSTALLED) ## Create .venv with the package (editable) and its dev to
 run: install ## Migrate, seed and serve on http://127.0.0.1:8000 (HOST/PORT override; embedded SQLite ./dev.db)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/grandlivre serve
 
-test: install lint typecheck pytest smoke ## Everything CI runs: ruff, mypy, pytest (SQLite + PostgreSQL), smoke tests on a served process
+key: install ## Print a new admin API key (shown once; never logged): export API_KEY=$(make -s key)
+	@$(BIN)/grandlivre keys create --name "$${KEY_NAME:-$$USER-admin}" --role admin
+
+test: install lint typecheck smoke pytest ## Everything CI runs: ruff, mypy, smoke tests on a served process, pytest (SQLite + PostgreSQL)
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check src tests migrations bench
@@ -40,7 +44,10 @@ format: install ## Format the code with ruff
 typecheck: install ## mypy --strict on src/
 	$(BIN)/mypy
 
-pytest: install ## The test suite (PostgreSQL tests need TEST_DATABASE_URL reachable)
+pykey: install ## Print a new admin API key (shown once; never logged): export API_KEY=$(make -s key)
+	@$(BIN)/grandlivre keys create --name "$${KEY_NAME:-$$USER-admin}" --role admin
+
+test: install ## The test suite (PostgreSQL tests need TEST_DATABASE_URL reachable)
 	$(BIN)/pytest
 
 smoke: install ## Serve a real process on a free port and run scripts/smoke_tests.sh against it
