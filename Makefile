@@ -44,10 +44,7 @@ format: install ## Format the code with ruff
 typecheck: install ## mypy --strict on src/
 	$(BIN)/mypy
 
-pykey: install ## Print a new admin API key (shown once; never logged): export API_KEY=$(make -s key)
-	@$(BIN)/grandlivre keys create --name "$${KEY_NAME:-$$USER-admin}" --role admin
-
-test: install ## The test suite (PostgreSQL tests need TEST_DATABASE_URL reachable)
+pytest: install ## The test suite (PostgreSQL tests need TEST_DATABASE_URL reachable)
 	$(BIN)/pytest
 
 smoke: install ## Serve a real process on a free port and run scripts/smoke_tests.sh against it
