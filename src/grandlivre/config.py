@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Seconds a PostgreSQL statement may run."
     )
     sqlite_busy_timeout_ms: int = Field(
-        default=5000, ge=0, description="Milliseconds SQLite waits on a locked database."
+        default=15000, ge=0, description="Milliseconds SQLite waits on a locked database."
     )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted, in bytes."
