@@ -61,9 +61,7 @@ class PrivateCluster:
         command = [str(self.bin / tool), *args]
         if self._as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(
-            command, check=check, capture_output=True, text=True, timeout=60
-        )
+        return subprocess.run(command, check=check, capture_output=True, text=True, timeout=60)
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""

@@ -254,4 +254,6 @@ async def test_acknowledged_entries_survive_kills_and_cuts_exactly_once() -> Non
     assert {k: v for k, v in balances.items() if v} == {k: v for k, v in expected.items() if v}
     if not history.unknown:
         assert present == history.acknowledged
-    assert journal is not None and journal.pending == 0 and journal.conflicts == 0
+    assert journal is not None
+    assert journal.pending == 0
+    assert journal.conflicts == 0

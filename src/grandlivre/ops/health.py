@@ -49,7 +49,10 @@ def build_router(probes: Probes) -> APIRouter:
     async def healthz() -> dict[str, Any]:
         """Liveness: 200 while the process serves, with the database and mode it serves from."""
         reachable, error = await _timed(ping)
-        body = await probes.describe()
+        try:
+            body = await probes.describe()
+        except Exception as exc:  # liveness answers whatever state the storage is in
+            body = {"ok": False, "describe_error": f"{type(exc).__name__}: {exc}"[:300]}
         body["database_reachable"] = reachable
         if error:
             body["database_error"] = error
@@ -84,7 +87,11 @@ def build_router(probes: Probes) -> APIRouter:
         """Prometheus text exposition; the guide's JSON counters with Accept: application/json."""
         accept = request.headers.get("accept", "")
         if "application/json" in accept and "text/plain" not in accept:
-            return JSONResponse({**metrics.summary(), **await probes.describe()})
+            try:
+                storage = await probes.describe()
+            except Exception as exc:  # the counters are worth showing anyway
+                storage = {"describe_error": f"{type(exc).__name__}: {exc}"[:300]}
+            return JSONResponse({**metrics.summary(), **storage})
         payload, content_type = metrics.exposition()
         return Response(payload, media_type=content_type)
 

@@ -43,6 +43,9 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    # The SQLite driver logs every statement with its parameters at DEBUG (key hashes among
+    # them); keep it out of the service's logs whatever LOG_LEVEL says.
+    logging.getLogger("aiosqlite").setLevel(max(level, logging.INFO))
     # uvicorn's own access log is replaced by ours (one line per request, with the request id).
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

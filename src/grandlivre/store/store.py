@@ -42,7 +42,13 @@ from sqlalchemy.pool import NullPool
 
 from grandlivre.clock import Clock, IdFactory, SystemClock, UUID7Factory
 from grandlivre.db.tables import ReplayJournal
-from grandlivre.errors import DatabaseUnavailable, DomainError, FallbackReadOnly
+from grandlivre.errors import (
+    DatabaseUnavailable,
+    DomainError,
+    FallbackReadOnly,
+    ReplayRowNotConflict,
+    ReplayRowNotFound,
+)
 from grandlivre.ops import metrics
 from grandlivre.store import journal, mirror
 from grandlivre.store.availability import is_unavailable
@@ -323,8 +329,6 @@ class Store:
 
     async def resolve_conflict(self, row_id: int, *, action: str, reason: str) -> ReplayJournal:
         """Retry a conflict (back to pending) or discard it (its local effect undone)."""
-        from grandlivre.errors import ReplayRowNotConflict, ReplayRowNotFound
-
         if self.fallback is None:
             raise ReplayRowNotFound("embedded mode keeps no replay journal")
 
