@@ -29,7 +29,7 @@ run: install ## Migrate, seed and serve on http://127.0.0.1:8000 (HOST/PORT over
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/grandlivre serve
 
 key: install ## Print a new admin API key (shown once; never logged): export API_KEY=$(make -s key)
-	@$(BIN)/grandlivre keys create --name "$${KEY_NAME:-$$USER-admin}" --role admin
+	@$(BIN)/grandlivre keys create --name "$${KEY_NAME:-$${USER:-local}-admin}" --role admin
 
 test: install lint typecheck smoke pytest ## Everything CI runs: ruff, mypy, smoke tests on a served process, pytest (SQLite + PostgreSQL)
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
 from grandlivre.config import Settings
 
 
-def configure_logging(settings: Settings) -> None:
-    """Route structlog and the standard library's logging through one renderer."""
+def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> None:
+    """Route structlog and the standard library's logging through one renderer.
+
+    The service logs to stdout; one-shot commands pass stderr, so that what they print on
+    stdout (a key, JSON) stays clean.
+    """
     level = logging.getLevelNamesMapping().get(settings.log_level, logging.INFO)
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -38,7 +43,7 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]

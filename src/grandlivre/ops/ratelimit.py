@@ -101,6 +101,18 @@ class RateLimiter:
             count = await self.memory.incr(key, window_seconds)
         return count == self.burst_threshold
 
+    async def probe(self) -> None:
+        """Find out at start-up whether Redis answers, rather than at the first request."""
+        if self.redis is None:
+            return
+        try:
+            async with asyncio.timeout(self.timeout):
+                healthy = await self.redis.check()
+        except (StorageError, RedisError, OSError, TimeoutError):
+            healthy = False
+        if not healthy:
+            self._degrade(ConnectionError("Redis did not answer at start-up"))
+
     async def close(self) -> None:
         """Release the Redis connections, if any."""
         if self.redis is not None:

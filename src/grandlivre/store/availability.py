@@ -42,7 +42,3 @@ def is_unavailable(exc: BaseException) -> bool:
             continue
         current = current.__cause__ or current.__context__
     return False
-
-
-class DatabaseUnavailable(Exception):
-    """The primary database could not be used; the store decides what happens next."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, or_, select, text
+from sqlalchemy import Table, and_, delete, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -140,18 +140,38 @@ async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, 
 async def _clear_natural_conflicts(
     conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]
 ) -> None:
+    """Make way for PostgreSQL's rows where a local row holds the same unique key.
+
+    The local row was written on the fallback and its replay resolved otherwise (a conflict,
+    or the same account opened on both sides). What refers to it locally is pointed at
+    PostgreSQL's row, which stands for the same thing (the same account number, the same
+    ledger code); a local reversal that lost its race is removed with its lines.
+    """
     natural = NATURAL_KEYS.get(table.name)
     if natural is None:
         return
     for row in rows:
         if any(row[column] is None for column in natural):
             continue
-        await conn.execute(
-            delete(table).where(
+        clash = await conn.execute(
+            select(table.c.id).where(
                 *(table.c[column] == row[column] for column in natural),
-                *(table.c[pk.name] != row[pk.name] for pk in table.primary_key.columns),
+                table.c.id != row["id"],
             )
         )
+        for (local_id,) in clash.all():
+            if table.name == "entries":
+                await conn.execute(delete(EntryLine).where(EntryLine.entry_id == local_id))
+            else:
+                for referring in MIRRORED_TABLES:
+                    for fk in referring.foreign_keys:
+                        if fk.column.table is table:
+                            await conn.execute(
+                                update(referring)
+                                .where(fk.parent == local_id)
+                                .values({fk.parent.name: row["id"]})
+                            )
+            await conn.execute(delete(table).where(table.c.id == local_id))
 
 
 async def _save_state(conn: AsyncConnection, source: str, watermark: int, now: datetime) -> None:
