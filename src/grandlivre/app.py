@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from grandlivre.auth import api as keys_api
 from grandlivre.auth.deps import Guard
@@ -17,6 +17,7 @@ from grandlivre.clock import Clock, IdFactory, SystemClock, UUID7Factory
 from grandlivre.config import Settings, get_settings
 from grandlivre.db.migrate import upgrade_to_head
 from grandlivre.entry import api as entry_api
+from grandlivre.entry import sealer
 from grandlivre.errors import register_problem_handlers
 from grandlivre.ledger import api as ledger_api
 from grandlivre.ledger import service as ledger_service
@@ -55,6 +56,15 @@ def preparer(settings: Settings, clock: Clock) -> Callable[[AsyncEngine], Awaita
     return prepare
 
 
+def sealing(clock: Clock) -> Callable[[AsyncSession], Awaitable[int]]:
+    """Return the unit of work the store runs every probe interval to seal new entries."""
+
+    async def seal(session: AsyncSession) -> int:
+        return await sealer.seal_pending(session, now=clock.now())
+
+    return seal
+
+
 def build_store(settings: Settings, *, clock: Clock, ids: IdFactory) -> Store:
     """Build the store: PostgreSQL with its SQLite fallback, or embedded SQLite alone."""
     primary = create_engine(settings.database_url, settings)
@@ -75,6 +85,7 @@ def build_store(settings: Settings, *, clock: Clock, ids: IdFactory) -> Store:
         operations=operations(),
         clock=clock,
         ids=ids,
+        periodic=[sealing(clock)],
     )
 
 
@@ -100,7 +111,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = build_store(settings, clock=clock, ids=ids)
         app.state.store = store
-        await store.open(preparer(settings, clock) if settings.migrate_on_start else None)
+        prepare = preparer(settings, clock)
+        await store.open(prepare if settings.migrate_on_start else None, recover=prepare)
+        await limiter.probe()
         log.info("started", mode=store.mode.value, rate_limits=limiter.backend)
         try:
             yield

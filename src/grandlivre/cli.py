@@ -1,4 +1,4 @@
-"""The `grandlivre` command: serve, migrate, seed, keys, status, replay, config.
+"""The `grandlivre` command: serve, migrate, seed, keys, status, replay, verify, config.
 
 Every command that touches the books goes through the same store as the server: with
 PostgreSQL unreachable, `keys create` is accepted on the fallback and replayed later.
@@ -11,6 +11,7 @@ import atexit
 import json
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
@@ -29,10 +30,12 @@ from grandlivre.auth.service import Role
 from grandlivre.clock import SystemClock, UUID7Factory
 from grandlivre.config import Settings, get_settings
 from grandlivre.db.migrate import upgrade_to_head
+from grandlivre.entry import sealer
 from grandlivre.errors import DomainError
+from grandlivre.ops import security
 from grandlivre.ops.logging import configure_logging
 from grandlivre.ops.metrics import MULTIPROC_ENV
-from grandlivre.store import Store
+from grandlivre.store import Mode, Store
 
 app = typer.Typer(help="Grand Livre: double-entry bookkeeping on the PCG.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -45,9 +48,9 @@ T = TypeVar("T")
 
 
 def _quiet_settings() -> Settings:
-    """Settings for one-shot commands: logs only from warnings up, on stderr-free stdout."""
+    """Settings for one-shot commands: warnings and up, logged to stderr so stdout stays clean."""
     settings = get_settings()
-    configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}), stream=sys.stderr)
     return settings
 
 
@@ -114,6 +117,15 @@ def keys_create(
         return await store.execute("key.issue", args)
 
     row = _with_store(issue)
+    # Warning level: one-shot commands log warnings and up, and key management outside the API
+    # is worth seeing.
+    security.emit(
+        security.AUTHN_TOKEN_CREATED,
+        key_id=str(row.id),
+        prefix=row.prefix,
+        role=row.role,
+        principal="cli",
+    )
     err.print(f"created API key {row.id} ({row.name}, {row.role}); it will not be shown again:")
     print(key)
 
@@ -147,6 +159,7 @@ def keys_revoke(key_id: Annotated[uuid.UUID, typer.Argument(help="The key's id."
         return await store.execute("key.revoke", {"id": str(key_id), "now": now})
 
     row = _with_store(revoke)
+    security.emit(security.AUTHN_TOKEN_REVOKED, key_id=str(row.id), principal="cli")
     console.print(f"revoked {row.id} ({row.name})")
 
 
@@ -184,7 +197,10 @@ def replay(
         return
 
     async def drain(store: Store) -> dict[str, int]:
-        if store.in_fallback:
+        if store.fallback is None:
+            err.print("embedded mode: there is no replay journal")
+            return {}
+        if store.mode == Mode.fallback:
             err.print("[red]PostgreSQL is unreachable: nothing can be replayed now[/red]")
             raise typer.Exit(1)
         return await store.drain()
@@ -235,6 +251,7 @@ def replay_retry(
 ) -> None:
     """Queue a conflicting write again, once its cause is fixed."""
     _resolve(row_id, "retry", reason)
+    security.emit("replay_conflict_retried", journal_id=row_id, principal="cli", reason=reason)
 
 
 @replay_app.command("discard")
@@ -243,10 +260,31 @@ def replay_discard(
     reason: Annotated[str, typer.Option(help="Why it is given up.")],
 ) -> None:
     """Give up a conflicting write for good (logged as a security event)."""
-    from grandlivre.ops import security
-
     _resolve(row_id, "discard", reason)
     security.emit(security.REPLAY_DISCARDED, journal_id=row_id, principal="cli", reason=reason)
+
+
+@app.command()
+def verify(
+    ledger: Annotated[
+        str | None, typer.Option(help="Ledger code (default: the seeded ledger, SEED_LEDGER).")
+    ] = None,
+) -> None:
+    """Recompute a ledger's hash chain from its first entry; exit 1 if it is broken."""
+    code = ledger or get_settings().seed_ledger
+
+    async def check(store: Store) -> sealer.ChainVerdict:
+        return await store.read(lambda s: sealer.verify_chain(s, code))
+
+    verdict = _with_store(check)
+    if verdict.ok:
+        console.print(f"[green]ledger {code!r}: chain intact[/green] ({verdict.checked} entries)")
+        return
+    err.print(
+        f"[red]ledger {code!r}: chain broken at seq {verdict.first_broken_seq}[/red] "
+        f"({verdict.checked} entries checked)"
+    )
+    raise typer.Exit(1)
 
 
 @app.command()

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.entry.helpers import assert_problem, credit, debit, post_entry, url, walk
+from tests.entry.helpers import assert_problem, credit, debit, post_entry, unsealed, url, walk
 
 # (date, journal, debit account, credit account, amount)
 BOOK = [
@@ -51,7 +51,8 @@ async def test_entries_are_listed_in_date_then_id_order(
     page = response.json()
     assert page["next_cursor"] is None
     assert [e["id"] for e in page["items"]] == _in_order(posted)
-    assert page["items"] == sorted(posted, key=lambda e: (e["date"], uuid.UUID(e["id"])))
+    in_order = sorted(posted, key=lambda e: (e["date"], uuid.UUID(e["id"])))
+    assert [unsealed(e) for e in page["items"]] == [unsealed(e) for e in in_order]
 
 
 async def test_pagination_walks_every_entry_exactly_once_in_order(

@@ -110,10 +110,18 @@ class Journal(Mirrored, Base):
 
 
 class Entry(Mirrored, Base):
-    """A journal entry. Never updated once posted but for the link to its reversal."""
+    """A journal entry. Never updated once posted, but sealed once (seq, number, hash).
+
+    The sealer (entry/sealer.py) fills the seal columns of committed entries, in commit order;
+    they stay null until then, and on the SQLite fallback until the entry is replayed.
+    """
 
     __tablename__ = "entries"
-    __table_args__ = (Index("ix_entries_ledger_date_id", "ledger_id", "entry_date", "id"),)
+    __table_args__ = (
+        Index("ix_entries_ledger_date_id", "ledger_id", "entry_date", "id"),
+        Index("ix_entries_ledger_seq", "ledger_id", "seq", unique=True),
+        Index("ix_entries_journal_year_number", "journal_id", "fiscal_year", "number", unique=True),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, doc="UUIDv7 from the service.")
     ledger_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledgers.id"))
@@ -129,6 +137,19 @@ class Entry(Mirrored, Base):
         unique=True,
         doc="The entry this one reverses; unique, so an entry is reversed at most once.",
     )
+    seq: Mapped[int | None] = mapped_column(
+        BigInteger, doc="Gapless position in the ledger, in commit order; null until sealed."
+    )
+    fiscal_year: Mapped[int | None] = mapped_column(
+        SmallInteger, doc="The fiscal year `number` counts in; set when sealed."
+    )
+    number: Mapped[int | None] = mapped_column(
+        Integer, doc="Gapless per journal and fiscal year: the FEC's EcritureNum."
+    )
+    hash: Mapped[str | None] = mapped_column(
+        String(64), doc="SHA-256 hex of the canonical form and the previous entry's hash."
+    )
+    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EntryLine(Mirrored, Base):

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.auth.deps import Accountant, Viewer
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
-from grandlivre.entry import service
+from grandlivre.entry import sealer, service
 from grandlivre.errors import EntryImmutable, InvalidCursor, InvalidDateRange
 from grandlivre.idempotency import service as idempotency
 from grandlivre.money import format_amount
@@ -163,6 +163,16 @@ class EntryRead(BaseModel):
     created_at: datetime
     reverses: uuid.UUID | None
     reversed_by: uuid.UUID | None
+    seq: int | None = Field(
+        description="Gapless position in the ledger, in commit order; null until sealed."
+    )
+    number: int | None = Field(
+        description="Gapless number in its journal and fiscal year (the FEC's EcritureNum); "
+        "null until sealed."
+    )
+    hash: str | None = Field(
+        description="SHA-256 of the entry chained to the one before it; null until sealed."
+    )
 
     @classmethod
     def of(cls, view: service.EntryView) -> EntryRead:
@@ -188,7 +198,18 @@ class EntryRead(BaseModel):
             created_at=view.created_at,
             reverses=view.reverses,
             reversed_by=view.reversed_by,
+            seq=view.seq,
+            number=view.number,
+            hash=view.hash,
         )
+
+
+class ChainRead(BaseModel):
+    """What verifying a ledger's audit chain found."""
+
+    ok: bool = Field(description="True when every sealed entry verifies.")
+    checked: int = Field(description="Sealed entries checked, the first broken one included.")
+    first_broken_seq: int | None = Field(description="The first seq that fails, if any.")
 
 
 def check_range(date_from: date | None, date_to: date | None) -> None:
@@ -310,6 +331,15 @@ async def reverse_entry(
         ),
     }
     return _respond(ledger, await store.execute("entry.reverse", args))
+
+
+@router.get("/{ledger}/verify", response_model=ChainRead)
+async def verify_chain(ledger: str, store: StoreDep) -> ChainRead:
+    """Recompute the ledger's hash chain from its first sealed entry."""
+    verdict = await store.read(lambda s: sealer.verify_chain(s, ledger))
+    return ChainRead(
+        ok=verdict.ok, checked=verdict.checked, first_broken_seq=verdict.first_broken_seq
+    )
 
 
 @router.api_route(

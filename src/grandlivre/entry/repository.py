@@ -8,10 +8,26 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grandlivre.db.tables import Account, Entry, EntryLine, Journal
+from grandlivre.db.tables import Account, Entry, EntryLine, Journal, Ledger
+
+# First key of the advisory locks that elect a ledger's sealer (the second is the ledger's);
+# an arbitrary constant, apart from the migration lock, which takes a single bigint key.
+SEALER_LOCK_CLASS = 0x5EA1
 
 
 @dataclass(frozen=True)
@@ -123,3 +139,135 @@ async def list_entries(
     if after is not None:
         query = query.where(tuple_(Entry.entry_date, Entry.id) > tuple_(*after))
     return (await session.execute(query)).scalars().all()
+
+
+# -- sealing (see entry/sealer.py) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LastSeal:
+    """The newest sealed entry of a ledger: where its chain goes on."""
+
+    seq: int
+    hash: str
+
+
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def lock_sealer(session: AsyncSession, ledger_id: uuid.UUID, *, wait: bool) -> bool:
+    """Become the ledger's sealer until this transaction ends; False if another one is.
+
+    On PostgreSQL a transaction-level advisory lock elects one sealer among every process and
+    replica; `wait` queues behind the current one instead of giving up. On SQLite the write
+    transaction (BEGIN IMMEDIATE) already shuts out every other writer, other sealers too.
+    """
+    if not _is_postgresql(session):
+        return True
+    if wait:
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:lock_class, hashtext(:ledger))"),
+            {"lock_class": SEALER_LOCK_CLASS, "ledger": str(ledger_id)},
+        )
+        return True
+    result = await session.execute(
+        text("SELECT pg_try_advisory_xact_lock(:lock_class, hashtext(:ledger))"),
+        {"lock_class": SEALER_LOCK_CLASS, "ledger": str(ledger_id)},
+    )
+    return bool(result.scalar_one())
+
+
+async def ledgers_with_unsealed(session: AsyncSession) -> list[uuid.UUID]:
+    """Return the ids of the ledgers that hold entries not sealed yet."""
+    # One look-up per ledger in the (ledger_id, seq) index, where unsealed entries sit
+    # together, rather than a scan of every entry: this runs every probe interval.
+    unsealed = exists().where(Entry.ledger_id == Ledger.id, Entry.seq.is_(None))
+    result = await session.execute(select(Ledger.id).where(unsealed))
+    return list(result.scalars())
+
+
+async def sealable_entries(
+    session: AsyncSession, ledger_id: uuid.UUID, limit: int
+) -> Sequence[Entry]:
+    """Return up to `limit` unsealed entries that are certainly committed, in commit order.
+
+    PostgreSQL: only entries stamped with a transaction id below the oldest transaction still
+    running (the xmin of this statement's snapshot). Every transaction below that line has
+    ended, and any transaction yet to write gets a larger id, so no entry can ever appear
+    below it later: once sealed in (txid, id) order, nothing committed afterwards sorts
+    before. For transactions that overlapped, txid order stands in for their commit order.
+
+    SQLite: the caller holds the write lock (BEGIN IMMEDIATE), so every entry it sees is
+    committed and none is being written. Writers take turns, and each new row gets a rowid
+    above every row in the table, so rowid order is the order entries were committed in
+    (entries are never deleted where the sealer runs; a rolled-back rowid is simply reused).
+    `created_at` would not do: it is taken before the write waits for the lock.
+    """
+    query = select(Entry).where(Entry.ledger_id == ledger_id, Entry.seq.is_(None)).limit(limit)
+    if _is_postgresql(session):
+        horizon = literal_column(
+            "pg_snapshot_xmin(pg_current_snapshot())::text::bigint", BigInteger
+        )
+        query = query.where(
+            # Rows written before the stamping trigger existed carry no txid: oldest of all.
+            or_(Entry.txid.is_(None), Entry.txid < horizon)
+        ).order_by(Entry.txid.asc().nulls_first(), Entry.id)
+    else:
+        query = query.order_by(text("entries.rowid"))
+    return (await session.execute(query)).scalars().all()
+
+
+async def last_seal(session: AsyncSession, ledger_id: uuid.UUID) -> LastSeal | None:
+    """Return the seq and hash of the ledger's newest sealed entry, if any."""
+    result = await session.execute(
+        select(Entry.seq, Entry.hash)
+        .where(Entry.ledger_id == ledger_id, Entry.seq.is_not(None))
+        .order_by(Entry.seq.desc())
+        .limit(1)
+    )
+    row = result.first()
+    if row is None or row.seq is None or row.hash is None:
+        return None
+    return LastSeal(row.seq, row.hash)
+
+
+async def last_numbers(
+    session: AsyncSession, keys: Iterable[tuple[uuid.UUID, int]]
+) -> dict[tuple[uuid.UUID, int], int]:
+    """Return the highest number given so far in each (journal id, fiscal year) asked for."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    result = await session.execute(
+        select(Entry.journal_id, Entry.fiscal_year, func.max(Entry.number))
+        .where(
+            Entry.journal_id.in_({journal for journal, _ in wanted}),
+            Entry.fiscal_year.in_({year for _, year in wanted}),
+        )
+        .group_by(Entry.journal_id, Entry.fiscal_year)
+    )
+    last: dict[tuple[uuid.UUID, int], int] = {}
+    for journal_id, year, number in result:
+        if year is not None and number is not None and (journal_id, year) in wanted:
+            last[journal_id, year] = number
+    return last
+
+
+async def seal_entries(session: AsyncSession, seals: Sequence[dict[str, Any]]) -> None:
+    """Write the seal columns of entries, one dict per entry with its `id`."""
+    if seals:
+        await session.execute(update(Entry), list(seals))
+
+
+async def sealed_entries(
+    session: AsyncSession, ledger_id: uuid.UUID, *, after_seq: int, limit: int
+) -> Sequence[Entry]:
+    """Return up to `limit` sealed entries of the ledger after `after_seq`, in seq order."""
+    result = await session.execute(
+        select(Entry)
+        .where(Entry.ledger_id == ledger_id, Entry.seq > after_seq)
+        .order_by(Entry.seq)
+        .limit(limit)
+    )
+    return result.scalars().all()

@@ -103,6 +103,9 @@ class EntryView:
     created_at: datetime
     reverses: uuid.UUID | None
     reversed_by: uuid.UUID | None
+    seq: int | None = None
+    number: int | None = None
+    hash: str | None = None
     lines: list[LineView] = field(default_factory=list)
 
 
@@ -356,6 +359,9 @@ async def _views(
             created_at=e.created_at,
             reverses=e.reverses_id,
             reversed_by=reversals.get(e.id),
+            seq=e.seq,
+            number=e.number,
+            hash=e.hash,
             lines=lines[e.id],
         )
         for e in entries

@@ -59,6 +59,10 @@ T = TypeVar("T")
 
 UnitOfWork = Callable[[AsyncSession], Awaitable[T]]
 Prepare = Callable[[AsyncEngine], Awaitable[None]]
+# Maintenance the domain hands the store (the sealer): a unit of work run on the primary
+# database every probe interval, again at once while it returns something truthy.
+Periodic = Callable[[AsyncSession], Awaitable[object]]
+PERIODIC_ROUNDS = 20
 
 log = structlog.get_logger("grandlivre.store")
 
@@ -112,6 +116,7 @@ class Store:
         operations: Registry | None = None,
         clock: Clock | None = None,
         ids: IdFactory | None = None,
+        periodic: Sequence[Periodic] = (),
     ) -> None:
         self.engine = engine
         self.fallback = fallback
@@ -119,6 +124,7 @@ class Store:
         self.operations: Registry = operations or {}
         self.clock = clock or SystemClock()
         self.ids = ids or UUID7Factory()
+        self.periodic = tuple(periodic)
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.mode = Mode.embedded if fallback is None else Mode.primary
         self.fallback_since: datetime | None = None
@@ -137,12 +143,20 @@ class Store:
 
     # -- life cycle -------------------------------------------------------------------------
 
-    async def open(self, prepare: Prepare | None = None, *, background: bool = True) -> None:
+    async def open(
+        self,
+        prepare: Prepare | None = None,
+        *,
+        background: bool = True,
+        recover: Prepare | None = None,
+    ) -> None:
         """Prepare the databases (migrations, seed) and start probing, mirroring, replaying.
 
         PostgreSQL unreachable at start-up is not an error: the store starts on the fallback.
+        `recover` makes PostgreSQL ready again when it returns after an outage (it may come back
+        empty, restored from a backup); it defaults to `prepare`.
         """
-        self._prepare_primary = prepare
+        self._prepare_primary = recover or prepare
         if self.fallback is not None and prepare is not None:
             await prepare(self.fallback)
         if self.fallback is None:
@@ -166,9 +180,15 @@ class Store:
                 if not is_unavailable(exc):
                     raise
                 self._transition(Mode.fallback, reason=_describe(exc))
+            else:
+                status = await self.replay_status()
+                if status is not None and status.pending:
+                    # Writes acknowledged before a restart are not replayed yet: serving from
+                    # PostgreSQL now would hide them and order new writes before them.
+                    self._transition(Mode.recovering, reason="journal not empty at start-up")
         metrics.set_database_mode(self.mode)
         metrics.FALLBACK_ACTIVE.set(1 if self.in_fallback else 0)
-        if background and self.fallback is not None:
+        if background and (self.fallback is not None or self.periodic):
             self._task = asyncio.create_task(self._background(), name="grandlivre-store")
 
     async def close(self) -> None:
@@ -255,6 +275,23 @@ class Store:
                 assert self.fallback is not None
                 return await self._run_retrying(self.fallback, journaled)
         raise DatabaseUnavailable("no database could take this write; retry shortly")
+
+    async def on_primary(self, fn: UnitOfWork[T]) -> T | None:
+        """Run `fn` in a write transaction on the primary database; None while it is not in charge.
+
+        For maintenance that belongs to the database of record alone, such as sealing: it
+        never runs on the fallback (nor while recovering), whose entries wait for their replay.
+        """
+        if self.mode not in (Mode.embedded, Mode.primary):
+            return None
+        return await self._write(self.engine, fn, retry_on_conflict=False)
+
+    async def run_periodic(self) -> None:
+        """Run each periodic unit of work on the primary, again while it reports work done."""
+        for fn in self.periodic:
+            for _ in range(PERIODIC_ROUNDS):
+                if not await self.on_primary(fn):
+                    break
 
     async def ping(self) -> None:
         """Run a trivial query on the active database; raise if it does not answer."""
@@ -470,8 +507,23 @@ class Store:
                     self._successes = 0
         elif self.mode == Mode.recovering and not healthy:
             self._transition(Mode.fallback, reason="probe failed while recovering")
-        await self._maintain()
+        if healthy:
+            # Nothing that waits on PostgreSQL with the long statement timeouts runs after a
+            # failed probe, so the next probe comes on time and detection stays quick.
+            await self._run_periodic_safely()
+            await self._maintain()
         await self._publish_metrics()
+
+    async def _run_periodic_safely(self) -> None:
+        # Before the mirror round, so that what was just sealed is copied in the same tick; a
+        # failure here must not stop the mirror and the replay.
+        try:
+            await self.run_periodic()
+        except Exception as exc:
+            if self.mode == Mode.primary and self._should_fail_over(exc):
+                self._transition(Mode.fallback, reason=_describe(exc))
+            else:
+                log.exception("store_periodic_error", error=_describe(exc))
 
     async def _maintain(self) -> None:
         if self.mode not in (Mode.primary, Mode.recovering):
@@ -564,7 +616,7 @@ class Store:
             return
         self.mode = to
         self._failures = self._successes = 0
-        if to == Mode.fallback and before == Mode.primary:
+        if to in (Mode.fallback, Mode.recovering) and before == Mode.primary:
             self.fallback_since = self.clock.now()
         if to == Mode.primary:
             self.fallback_since = None

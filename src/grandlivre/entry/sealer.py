@@ -1,0 +1,213 @@
+"""The sealer: gives committed entries their seq, number and hash, in commit order (DESIGN §4).
+
+One sealer per ledger at a time takes the entries that are certainly committed and not sealed
+yet, oldest commit first, in batches, and gives each
+
+    seq      its gapless position in the ledger (1, 2, 3, ...), in commit order;
+    number   its gapless position in its journal and fiscal year: the FEC's EcritureNum;
+    hash     SHA-256 over its canonical form and the hash of the entry before it (seq - 1),
+             the first one chaining from 64 zeros.
+
+Recomputing the chain from the first entry (`verify_chain`) proves that no sealed entry, line
+or seal was altered, inserted or removed but at the very end. Entries written on the SQLite
+fallback stay unsealed until their replay reaches PostgreSQL and they are sealed there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grandlivre.db.tables import Entry, Ledger
+from grandlivre.entry import repository as repo
+from grandlivre.ledger import repository as ledger_repo
+from grandlivre.ledger import service as ledger_service
+from grandlivre.store import Store
+
+GENESIS = "0" * 64
+BATCH = 500
+
+
+def fiscal_year(day: date) -> int:
+    """Return the fiscal year an entry dated `day` is numbered in.
+
+    For now the calendar year of its date: fiscal years with other bounds are not built yet,
+    and when they are, this is the one place that changes.
+    """
+    return day.year
+
+
+@dataclass(frozen=True)
+class CanonicalEntry:
+    """What the hash of a sealed entry covers, besides the hash of the entry before it."""
+
+    ledger: str
+    seq: int
+    journal: str
+    number: int
+    date: date
+    label: str
+    reference: str | None
+    lines: tuple[tuple[str, int, str | None], ...]  # (account number, signed minor units, label)
+    reverses: uuid.UUID | None
+
+    def encode(self, previous: str) -> bytes:
+        """Return the bytes that are hashed: compact JSON with sorted keys, in UTF-8."""
+        body: dict[str, Any] = {
+            "ledger": self.ledger,
+            "seq": self.seq,
+            "journal": self.journal,
+            "number": self.number,
+            "date": self.date.isoformat(),
+            "label": self.label,
+            "reference": self.reference,
+            "lines": [list(line) for line in self.lines],
+            "reverses": str(self.reverses) if self.reverses is not None else None,
+            "previous": previous,
+        }
+        text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return text.encode("utf-8")
+
+    def digest(self, previous: str) -> str:
+        """Return the hex SHA-256 of this entry chained to the hash of the one before it."""
+        return hashlib.sha256(self.encode(previous)).hexdigest()
+
+
+class ChainVerdict(NamedTuple):
+    """What verifying a ledger's chain found."""
+
+    ok: bool
+    checked: int
+    first_broken_seq: int | None
+
+
+async def seal_pending(
+    session: AsyncSession, *, now: datetime, limit: int = BATCH, wait: bool = False
+) -> int:
+    """Seal a batch of committed entries in every ledger that has some; return how many.
+
+    The store runs this on the primary database only (never on the fallback), again while
+    it seals something. A ledger another sealer holds is skipped, or waited for with `wait`.
+    """
+    sealed = 0
+    for ledger_id in await repo.ledgers_with_unsealed(session):
+        ledger = await ledger_repo.get_ledger_by_id(session, ledger_id)
+        if ledger is not None:
+            sealed += await seal_ledger(session, ledger, now=now, limit=limit, wait=wait)
+    return sealed
+
+
+async def seal_now(store: Store) -> int:
+    """Seal every entry committed so far, in every ledger; return how many (tests, the CLI).
+
+    It waits for a sealer at work elsewhere rather than skip its ledger, so that on return
+    nothing committed before the call is left unsealed (on the fallback it does nothing).
+    """
+    total = 0
+    while True:
+        sealed = await store.on_primary(lambda s: seal_pending(s, now=store.clock.now(), wait=True))
+        if not sealed:
+            return total
+        total += sealed
+
+
+async def seal_ledger(
+    session: AsyncSession, ledger: Ledger, *, now: datetime, limit: int, wait: bool = False
+) -> int:
+    """Seal up to `limit` of the ledger's committed entries, unless another sealer holds it."""
+    if not await repo.lock_sealer(session, ledger.id, wait=wait):
+        return 0
+    entries = await repo.sealable_entries(session, ledger.id, limit)
+    if not entries:
+        return 0
+    last = await repo.last_seal(session, ledger.id)
+    seq, previous = (last.seq, last.hash) if last is not None else (0, GENESIS)
+    numbers = await repo.last_numbers(
+        session, {(e.journal_id, fiscal_year(e.entry_date)) for e in entries}
+    )
+    canonical = await _canonical(session, ledger, entries)
+    seals: list[dict[str, Any]] = []
+    for entry in entries:
+        seq += 1
+        year = fiscal_year(entry.entry_date)
+        number = numbers[entry.journal_id, year] = numbers.get((entry.journal_id, year), 0) + 1
+        previous = replace(canonical[entry.id], seq=seq, number=number).digest(previous)
+        seals.append(
+            {
+                "id": entry.id,
+                "seq": seq,
+                "fiscal_year": year,
+                "number": number,
+                "hash": previous,
+                "sealed_at": now,
+            }
+        )
+    await repo.seal_entries(session, seals)
+    return len(seals)
+
+
+async def verify_chain(
+    session: AsyncSession, ledger_code: str, *, page: int = BATCH
+) -> ChainVerdict:
+    """Recompute the ledger's chain from its first entry; report the first seq that breaks it.
+
+    An entry breaks the chain when its seq is not the next one, its number not the next one
+    of its journal and fiscal year, or its hash not that of its canonical form chained to
+    the hash of the entry before it.
+    """
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    checked, expected_seq, previous = 0, 1, GENESIS
+    numbers: dict[tuple[uuid.UUID, int], int] = {}
+    while True:
+        entries = await repo.sealed_entries(session, ledger.id, after_seq=checked, limit=page)
+        if not entries:
+            return ChainVerdict(ok=True, checked=checked, first_broken_seq=None)
+        canonical = await _canonical(session, ledger, entries)
+        for entry in entries:
+            year = fiscal_year(entry.entry_date)
+            number = numbers[entry.journal_id, year] = numbers.get((entry.journal_id, year), 0) + 1
+            intact = (
+                entry.seq == expected_seq
+                and entry.number == number
+                and entry.fiscal_year == year
+                and entry.hash
+                == replace(canonical[entry.id], seq=expected_seq, number=number).digest(previous)
+            )
+            checked += 1
+            if not intact:
+                return ChainVerdict(ok=False, checked=checked, first_broken_seq=expected_seq)
+            assert entry.hash is not None
+            previous = entry.hash
+            expected_seq += 1
+
+
+async def _canonical(
+    session: AsyncSession, ledger: Ledger, entries: Sequence[Entry]
+) -> dict[uuid.UUID, CanonicalEntry]:
+    """Return the canonical form of each entry, its seq and number left at zero."""
+    ids = [e.id for e in entries]
+    journals = await repo.journal_codes(session, (e.journal_id for e in entries))
+    lines: dict[uuid.UUID, list[tuple[str, int, str | None]]] = {entry_id: [] for entry_id in ids}
+    for row in await repo.lines_of(session, ids):
+        lines[row.entry_id].append((row.account, row.amount, row.label))
+    return {
+        e.id: CanonicalEntry(
+            ledger=ledger.code,
+            seq=0,
+            journal=journals[e.journal_id],
+            number=0,
+            date=e.entry_date,
+            label=e.label,
+            reference=e.reference,
+            lines=tuple(lines[e.id]),
+            reverses=e.reverses_id,
+        )
+        for e in entries
+    }
