@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from grandlivre.entry import sealer
 from tests.failover.conftest import AppFactory
 from tests.failover.support import (
     ENTRIES,
@@ -176,3 +177,44 @@ async def test_change_committed_late_by_an_older_transaction_still_reaches_the_m
             ) == {"445710": ("Renommé tard", True)}
 
         await wait_until(both_mirrored, within=MIRROR_WAIT, what="the late rename in the mirror")
+
+
+async def test_the_mirror_follows_a_new_database_whose_sealed_entries_clash_with_old_ones(
+    cluster: PrivateCluster, database: str, app_factory: AppFactory
+) -> None:
+    """A fallback file kept across a change of DATABASE_URL (a restored backup, a new server).
+
+    Both databases seal their first entries as seq 1, 2, ... and number them 1, 2, ... in VE
+    2026: the rows copied from the first database stand in the way of the second's, and the
+    mirror must make way for them rather than fail every round.
+    """
+    other = await cluster.create_database(f"{database}_b")
+    async with asyncio.timeout(25):
+        async with app_factory(cluster.url(database)) as first:
+            fallback_url = first.state.settings.fallback_database_url
+            key = await issue_key(first, "accountant")
+            async with client(first, key) as http:
+                for n in range(3):
+                    response = await http.post(ENTRIES, json=entry(f"OLD-{n}"))
+                    assert response.status_code == 201, response.text
+            await sealer.seal_now(first.state.store)
+            await wait_for_mirror(first)
+        async with app_factory(cluster.url(other), fallback_database_url=fallback_url) as second:
+            key = await issue_key(second, "accountant")
+            async with client(second, key) as http:
+                for n in range(2):
+                    response = await http.post(ENTRIES, json=entry(f"NEW-{n}"))
+                    assert response.status_code == 201, response.text
+            await sealer.seal_now(second.state.store)
+            await wait_for_mirror(second)
+            await wait_for_mirror(second)
+            path = fallback_file(second)
+            copied = sqlite_rows(
+                path, "SELECT reference, seq, number FROM entries WHERE seq IS NOT NULL"
+            )
+    by_reference = {row["reference"]: (row["seq"], row["number"]) for row in copied}
+    assert by_reference["NEW-0"] == (1, 1)
+    assert by_reference["NEW-1"] == (2, 2)
+    # The first database's entries 1 and 2 gave way; its third, unchallenged, remains.
+    assert "OLD-0" not in by_reference
+    assert "OLD-1" not in by_reference

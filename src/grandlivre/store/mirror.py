@@ -41,12 +41,12 @@ MIRRORED_TABLES: tuple[Table, ...] = tuple(
 )
 # Unique keys other than the primary key: a local row that holds one under another id (written
 # on the fallback, then resolved differently on PostgreSQL) gives way to PostgreSQL's row.
-NATURAL_KEYS: dict[str, tuple[str, ...]] = {
-    "ledgers": ("code",),
-    "accounts": ("ledger_id", "number"),
-    "journals": ("ledger_id", "code"),
-    "api_keys": ("key_hash",),
-    "entries": ("reverses_id",),
+NATURAL_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "ledgers": (("code",),),
+    "accounts": (("ledger_id", "number"),),
+    "journals": (("ledger_id", "code"),),
+    "api_keys": (("key_hash",),),
+    "entries": (("reverses_id",), ("ledger_id", "seq"), ("journal_id", "fiscal_year", "number")),
 }
 BATCH = 500
 STATE_ID = 1
@@ -147,31 +147,36 @@ async def _clear_natural_conflicts(
     PostgreSQL's row, which stands for the same thing (the same account number, the same
     ledger code); a local reversal that lost its race is removed with its lines.
     """
-    natural = NATURAL_KEYS.get(table.name)
-    if natural is None:
-        return
     for row in rows:
-        if any(row[column] is None for column in natural):
-            continue
-        clash = await conn.execute(
-            select(table.c.id).where(
-                *(table.c[column] == row[column] for column in natural),
-                table.c.id != row["id"],
+        for natural in NATURAL_KEYS.get(table.name, ()):
+            if any(row[column] is None for column in natural):
+                continue
+            clash = await conn.execute(
+                select(table.c.id).where(
+                    *(table.c[column] == row[column] for column in natural),
+                    table.c.id != row["id"],
+                )
             )
-        )
-        for (local_id,) in clash.all():
-            if table.name == "entries":
-                await conn.execute(delete(EntryLine).where(EntryLine.entry_id == local_id))
-            else:
-                for referring in MIRRORED_TABLES:
-                    for fk in referring.foreign_keys:
-                        if fk.column.table is table:
-                            await conn.execute(
-                                update(referring)
-                                .where(fk.parent == local_id)
-                                .values({fk.parent.name: row["id"]})
-                            )
-            await conn.execute(delete(table).where(table.c.id == local_id))
+            await _make_way(conn, table, [local_id for (local_id,) in clash.all()], row["id"])
+
+
+async def _make_way(
+    conn: AsyncConnection, table: Table, local_ids: Sequence[Any], new_id: Any
+) -> None:
+    """Remove local rows in the way of PostgreSQL's row `new_id`, keeping references whole."""
+    for local_id in local_ids:
+        if table.name == "entries":
+            await conn.execute(delete(EntryLine).where(EntryLine.entry_id == local_id))
+        else:
+            for referring in MIRRORED_TABLES:
+                for fk in referring.foreign_keys:
+                    if fk.column.table is table:
+                        await conn.execute(
+                            update(referring)
+                            .where(fk.parent == local_id)
+                            .values({fk.parent.name: new_id})
+                        )
+        await conn.execute(delete(table).where(table.c.id == local_id))
 
 
 async def _save_state(conn: AsyncConnection, source: str, watermark: int, now: datetime) -> None:
