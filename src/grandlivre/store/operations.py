@@ -53,6 +53,15 @@ class Operation:
     discard_local: Cleanup | None = None
 
 
+def wrote_nothing(result: Any) -> bool:
+    """Tell whether a handler answered from an earlier write instead of writing.
+
+    A handler that replays a stored answer (an Idempotency-Key seen before) returns a result
+    whose `replayed` is True; such a call is not journaled, as there is nothing to replay.
+    """
+    return getattr(result, "replayed", False) is True
+
+
 class AlreadyApplied(Exception):
     """Raised by a handler in a replay when what it would write is already there."""
 

@@ -53,7 +53,7 @@ from grandlivre.ops import metrics
 from grandlivre.store import journal, mirror
 from grandlivre.store.availability import is_unavailable
 from grandlivre.store.engine import SQLITE_BEGIN
-from grandlivre.store.operations import AlreadyApplied, OpContext, Registry
+from grandlivre.store.operations import AlreadyApplied, OpContext, Registry, wrote_nothing
 
 T = TypeVar("T")
 
@@ -263,13 +263,14 @@ class Store:
 
                 async def journaled(session: AsyncSession) -> Any:
                     result = await operation.handler(session, args, ON_FALLBACK)
-                    await journal.append(
-                        session,
-                        op_id=self.ids.new(),
-                        operation=name,
-                        args=args,
-                        now=self.clock.now(),
-                    )
+                    if not wrote_nothing(result):
+                        await journal.append(
+                            session,
+                            op_id=self.ids.new(),
+                            operation=name,
+                            args=args,
+                            now=self.clock.now(),
+                        )
                     return result
 
                 assert self.fallback is not None
