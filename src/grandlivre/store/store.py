@@ -53,7 +53,13 @@ from grandlivre.ops import metrics
 from grandlivre.store import journal, mirror
 from grandlivre.store.availability import is_unavailable
 from grandlivre.store.engine import SQLITE_BEGIN
-from grandlivre.store.operations import AlreadyApplied, OpContext, Registry, wrote_nothing
+from grandlivre.store.operations import (
+    LIVE,
+    AlreadyApplied,
+    OpContext,
+    Registry,
+    wrote_nothing,
+)
 
 T = TypeVar("T")
 
@@ -68,7 +74,6 @@ log = structlog.get_logger("grandlivre.store")
 
 ON_FALLBACK = OpContext(on_fallback=True)
 REPLAYING = OpContext(replaying=True)
-LIVE = OpContext()
 
 
 class Mode(enum.StrEnum):
@@ -139,7 +144,6 @@ class Store:
         self._lease: IO[str] | None = None
         self._failures = 0
         self._successes = 0
-        self._last_mirror_at: datetime | None = None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -203,10 +207,6 @@ class Store:
         for engine in (self.engine, self.fallback, self._probe_engine):
             if engine is not None:
                 await engine.dispose()
-
-    async def dispose(self) -> None:
-        """Close every connection (alias of `close`)."""
-        await self.close()
 
     @property
     def in_fallback(self) -> bool:
@@ -537,7 +537,6 @@ class Store:
                 await self._hand_over()
             elif leader and self.mode == Mode.primary:
                 result = await mirror.sync_once(self.engine, self._fallback(), self.clock.now())
-                self._last_mirror_at = result.synced_at
                 if result.rows or result.deletions:
                     metrics.MIRROR_ROWS.inc(result.rows)
                     log.debug("mirror_synced", rows=result.rows, watermark=result.watermark)
