@@ -141,6 +141,8 @@ class Store:
         self._probe_engine: AsyncEngine | None = None
         self._prepare_primary: Prepare | None = None
         self._task: asyncio.Task[None] | None = None
+        # What the last probe found; maintenance that needs PostgreSQL waits for a good one.
+        self._healthy = True
         self._lease: IO[str] | None = None
         self._failures = 0
         self._successes = 0
@@ -478,10 +480,26 @@ class Store:
     # -- background -------------------------------------------------------------------------
 
     async def _background(self) -> None:
+        # Two loops: probing never waits behind maintenance (a mirror round stuck on a dead
+        # connection until its statement timeout), so detection takes the probes' time only.
+        probing = (
+            [asyncio.create_task(self._every(self._probe_tick), name="grandlivre-probe")]
+            if self._probe_engine is not None
+            else []
+        )
+        try:
+            await self._every(self._maintenance_tick)
+        finally:
+            for task in probing:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _every(self, tick: Callable[[], Awaitable[None]]) -> None:
         while True:
             started = time.monotonic()
             try:
-                await self._tick()
+                await tick()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the loop must outlive any one failure
@@ -489,8 +507,14 @@ class Store:
             elapsed = time.monotonic() - started
             await asyncio.sleep(max(0.05, self.config.probe_interval - elapsed))
 
-    async def _tick(self) -> None:
-        healthy = await self._probe()
+    async def _maintenance_tick(self) -> None:
+        if self._healthy:
+            await self._run_periodic_safely()
+            await self._maintain()
+        await self._publish_metrics()
+
+    async def _probe_tick(self) -> None:
+        healthy = self._healthy = await self._probe()
         if self.mode == Mode.primary:
             self._failures = 0 if healthy else self._failures + 1
             if self._failures >= self.config.probe_failures:
@@ -508,12 +532,6 @@ class Store:
                     self._successes = 0
         elif self.mode == Mode.recovering and not healthy:
             self._transition(Mode.fallback, reason="probe failed while recovering")
-        if healthy:
-            # Nothing that waits on PostgreSQL with the long statement timeouts runs after a
-            # failed probe, so the next probe comes on time and detection stays quick.
-            await self._run_periodic_safely()
-            await self._maintain()
-        await self._publish_metrics()
 
     async def _run_periodic_safely(self) -> None:
         # Before the mirror round, so that what was just sealed is copied in the same tick; a
