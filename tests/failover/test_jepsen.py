@@ -14,6 +14,7 @@ time back to primary and the replay rate.
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 import time
 from collections import Counter
@@ -139,6 +140,15 @@ async def _monitor(store: object, timeline: Timeline, stop: asyncio.Event) -> No
         await asyncio.sleep(0.01)
 
 
+def _task_stacks() -> str:
+    """Where every task of the loop is waiting, for a failure message."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        out.write(f"--- {task.get_name()}\n")
+        task.print_stack(limit=12, file=out)
+    return out.getvalue()
+
+
 async def test_acknowledged_entries_survive_kills_and_cuts_exactly_once() -> None:
     problem = can_run_private_cluster()
     if problem:
@@ -189,6 +199,7 @@ async def test_acknowledged_entries_survive_kills_and_cuts_exactly_once() -> Non
                         break
                     assert time.monotonic() < deadline, (
                         f"not back to primary 60 s after healing: mode {store.mode}, {status}"
+                        f"\n{_task_stacks()}"
                     )
                     await asyncio.sleep(0.1)
                 back_at = time.monotonic()

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import enum
 import fcntl
+import io
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -95,6 +96,9 @@ class StoreConfig:
     probe_successes: int = 3
     replay_batch: int = 200
     fallback_writes: str = "accept"
+    # A replay batch or a hand-over that takes longer than this is abandoned (and logged with
+    # where it was waiting) and tried again, so that one stuck await cannot stall recovery.
+    replay_step_timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -408,7 +412,7 @@ class Store:
             )
             if not rows:
                 return totals
-            for outcome in await self._replay_batch(rows):
+            for outcome in await self._bounded(self._replay_batch(rows), "replay_batch"):
                 totals[outcome] = totals.get(outcome, 0) + 1
 
     async def _replay_batch(self, rows: Sequence[ReplayJournal]) -> list[str]:
@@ -552,7 +556,7 @@ class Store:
             if leader:
                 await self.drain()
             if self.mode == Mode.recovering:
-                await self._hand_over()
+                await self._bounded(self._hand_over(), "hand_over")
             elif leader and self.mode == Mode.primary:
                 result = await mirror.sync_once(self.engine, self._fallback(), self.clock.now())
                 if result.rows or result.deletions:
@@ -563,6 +567,25 @@ class Store:
                 raise
             if self.mode in (Mode.primary, Mode.recovering):
                 self._transition(Mode.fallback, reason=_describe(exc))
+
+    async def _bounded(self, step: Awaitable[T], what: str) -> T:
+        """Run one step of the replay within `replay_step_timeout`; say where it hung if not."""
+        task = asyncio.ensure_future(step)
+        try:
+            return await asyncio.wait_for(
+                asyncio.shield(task), timeout=self.config.replay_step_timeout
+            )
+        except TimeoutError:
+            stack = io.StringIO()
+            task.print_stack(limit=20, file=stack)
+            task.cancel()
+            log.error(
+                "store_step_stalled",
+                step=what,
+                timeout=self.config.replay_step_timeout,
+                stack=stack.getvalue()[-4000:],
+            )
+            raise StepStalled(what) from None
 
     async def _hand_over(self) -> None:
         # The gate: no fallback write of this process can slip in between the last look at
@@ -682,6 +705,10 @@ class Store:
                     return await fn(session)
                 async with session.begin():
                     return await fn(session)
+
+
+class StepStalled(Exception):
+    """A replay step did not finish within its time; the next tick tries again."""
 
 
 def _describe(exc: BaseException) -> str:
