@@ -9,6 +9,7 @@ line, except under CI=true where they fail.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import uuid
@@ -205,6 +206,37 @@ async def ledger(client: httpx.AsyncClient) -> str:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def _saved_root() -> tuple[list[logging.Handler], int]:
+    root = logging.getLogger()
+    return list(root.handlers), root.level
+
+
+def _restore_root(saved: tuple[list[logging.Handler], int]) -> None:
+    root = logging.getLogger()
+    root.handlers, level = saved
+    root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Put the root logger back after a test that built its own app (create_app replaces it).
+
+    The app's handler writes to the stdout of the moment it was built, a capture stream that
+    closes with the test; a late line from a driver thread must not land there.
+    """
+    saved = _saved_root()
+    yield
+    _restore_root(saved)
+
+
+@pytest.fixture
+def app_stdout(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    """Capture what an app built inside the test logs to stdout (see `restore_logging`)."""
+    saved = _saved_root()
+    yield capsys
+    _restore_root(saved)
 
 
 def pytest_report_header(config: pytest.Config) -> Iterator[str] | list[str]:

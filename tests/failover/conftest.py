@@ -8,7 +8,6 @@ after two failed probes and come back after two good ones.
 
 from __future__ import annotations
 
-import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -81,17 +80,3 @@ def app_factory() -> AppFactory:
             yield app
 
     return running
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """Put the root logger back after a test that built its own app (create_app replaces it).
-
-    The app's handler writes to the stdout of the moment it was built, a capture stream that
-    closes with the test; a late line from a driver thread must not land there.
-    """
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers = handlers
-    root.setLevel(level)
