@@ -139,27 +139,7 @@ expect_problem() {
 need() {
   if [[ -z "$1" || "$1" == "<"* || "$1" == "null" ]]; then
     fail "$2" "later checks depend on it; stopping"
-    # --- rate limit: anonymous requests from one address hit 429 (last: it limits this address) ----
-if [[ "${SMOKE_SKIP_429:-}" != 1 ]]; then
-  saved_key="$API_KEY"
-  API_KEY=""
-  LIMITED=""
-  for _ in $(seq 1 "${SMOKE_429_ATTEMPTS:-400}"); do
-    req GET "$API"
-    if [[ "$STATUS" == 429 ]]; then LIMITED=1; break; fi
-  done
-  API_KEY="$saved_key"
-  if [[ -z "$LIMITED" ]]; then
-    fail "anonymous requests are rate limited" "no 429 after ${SMOKE_429_ATTEMPTS:-400} requests"
-  else
-    expect_problem "429: problem+json rate-limited" 429 rate-limited
-    expect "429: Retry-After, RateLimit-Policy and RateLimit headers, retry_after_seconds" \
-      "$([[ -n "$(header Retry-After)" && -n "$(header RateLimit-Policy)" && -n "$(header RateLimit)" ]] && echo yes) $(js 'd["retry_after_seconds"] > 0')" \
-      "yes true"
-  fi
-fi
-
-summary
+    summary
   fi
 }
 
