@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from grandlivre.auth import api as keys_api
@@ -159,23 +158,6 @@ def sqlite_rows(path: Path, query: str, *args: Any) -> list[dict[str, Any]]:
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as conn:
         conn.row_factory = sqlite3.Row
         return [dict(row) for row in conn.execute(query, args)]
-
-
-def metric(exposition: str, name: str, **labels: str) -> float:
-    """Sum the samples called `name` whose labels include `labels` (0 when there is none)."""
-    total = 0.0
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total
-
-
-async def scrape(http: httpx.AsyncClient) -> str:
-    """Fetch the Prometheus exposition."""
-    response = await http.get("/metrics")
-    assert response.status_code == 200, response.text
-    return response.text
 
 
 def log_events(output: str, name: str) -> list[dict[str, Any]]:

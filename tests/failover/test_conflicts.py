@@ -29,14 +29,13 @@ from tests.failover.support import (
     healthz,
     issue_key,
     log_events,
-    metric,
     pg_entries,
-    scrape,
     sqlite_rows,
     wait_for_mirror,
     wait_until,
 )
 from tests.faults import LoopbackProxy
+from tests.ops.support import metric, scrape
 from tests.pgcluster import PrivateCluster
 
 REPLAY = "/api/v1/ops/replay"

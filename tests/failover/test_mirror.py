@@ -22,13 +22,12 @@ from tests.failover.support import (
     fallback_file,
     healthz,
     issue_key,
-    metric,
-    scrape,
     sqlite_rows,
     wait_for_mirror,
     wait_for_primary_drained,
     wait_until,
 )
+from tests.ops.support import metric, scrape
 from tests.pgcluster import PrivateCluster
 
 ACCOUNTS = "/api/v1/ledgers/main/accounts"

@@ -17,12 +17,11 @@ from tests.failover.support import (
     entry,
     issue_key,
     log_events,
-    metric,
-    scrape,
     wait_for_mirror,
     wait_for_primary_drained,
     wait_until,
 )
+from tests.ops.support import metric, scrape
 from tests.pgcluster import PrivateCluster
 
 TRANSITIONS = "grandlivre_storage_transitions_total"

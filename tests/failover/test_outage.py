@@ -18,14 +18,13 @@ from tests.failover.support import (
     entry,
     healthz,
     issue_key,
-    metric,
     pg_entries,
-    scrape,
     wait_for_mirror,
     wait_for_primary_drained,
     wait_until,
 )
 from tests.faults import LoopbackProxy
+from tests.ops.support import metric, scrape
 from tests.pgcluster import PrivateCluster
 
 TRIAL_BALANCE = "/api/v1/ledgers/main/trial-balance"
