@@ -149,6 +149,26 @@ async def issue_key(app: FastAPI, role: str, name: str = "test") -> str:
     return str(row_and_key[1])
 
 
+PROBLEM_JSON = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int, type_: str) -> dict[str, Any]:
+    """Assert an RFC 9457 problem of that status and type, as a client would read it.
+
+    Status line and body agree, the content type is problem+json, title and detail are said,
+    and the body's `request_id` is the response's `X-Request-ID`. Returns the body.
+    """
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["type"] == type_, body
+    assert body["status"] == status, body
+    assert body["title"], body
+    assert body["detail"], body
+    assert body["request_id"] == response.headers["x-request-id"], body
+    return body
+
+
 def bearer(key: str) -> dict[str, str]:
     """The Authorization header for a key."""
     return {"Authorization": f"Bearer {key}"}

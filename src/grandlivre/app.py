@@ -7,19 +7,23 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from grandlivre.auth import api as keys_api
+from grandlivre.auth import operations as auth_operations
 from grandlivre.auth.deps import Guard
 from grandlivre.clock import Clock, IdFactory, SystemClock, UUID7Factory
 from grandlivre.config import Settings, get_settings
 from grandlivre.db.migrate import upgrade_to_head
 from grandlivre.entry import api as entry_api
+from grandlivre.entry import operations as entry_operations
 from grandlivre.entry import sealer
-from grandlivre.errors import register_problem_handlers
+from grandlivre.errors import PROBLEM_JSON, register_problem_handlers
 from grandlivre.ledger import api as ledger_api
+from grandlivre.ledger import operations as ledger_operations
 from grandlivre.ledger import service as ledger_service
 from grandlivre.ops import health
 from grandlivre.ops.body_limit import BodyLimitMiddleware
@@ -29,17 +33,20 @@ from grandlivre.ops.http import ObservabilityMiddleware
 from grandlivre.ops.logging import configure_logging
 from grandlivre.ops.ratelimit import RateLimiter, parse_limit
 from grandlivre.ops.request_id import RequestIdMiddleware
+from grandlivre.ops.strict import refuse_unknown_query
 from grandlivre.replay import api as replay_api
 from grandlivre.report.api import router as report_router
-from grandlivre.store import Registry, Store, StoreConfig
+from grandlivre.store import Registry, Store, StoreConfig, registry
 from grandlivre.store.engine import create_engine
 
 log = structlog.get_logger("grandlivre.app")
 
 
 def operations() -> Registry:
-    """Every replayable write, by name."""
-    return {**ledger_api.OPERATIONS, **entry_api.OPERATIONS, **keys_api.OPERATIONS}
+    """Every replayable write, by its journaled name."""
+    return registry(
+        *ledger_operations.OPERATIONS, *entry_operations.OPERATIONS, *auth_operations.OPERATIONS
+    )
 
 
 def preparer(settings: Settings, clock: Clock) -> Callable[[AsyncEngine], Awaitable[None]]:
@@ -65,7 +72,9 @@ def sealing(clock: Clock) -> Callable[[AsyncSession], Awaitable[int]]:
     return seal
 
 
-def build_store(settings: Settings, *, clock: Clock, ids: IdFactory) -> Store:
+def build_store(
+    settings: Settings, *, clock: Clock, ids: IdFactory, announce: bool = True
+) -> Store:
     """Build the store: PostgreSQL with its SQLite fallback, or embedded SQLite alone."""
     primary = create_engine(settings.database_url, settings)
     fallback = None
@@ -86,7 +95,39 @@ def build_store(settings: Settings, *, clock: Clock, ids: IdFactory) -> Store:
         clock=clock,
         ids=ids,
         periodic=[sealing(clock)],
+        announce=announce,
     )
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Make the OpenAPI document say that every 4xx and 5xx answer is a problem+json `Problem`.
+
+    FastAPI puts a response model under `application/json` whatever media type it is given, and
+    adds its own 422 shape; a problem is served as `application/problem+json` only.
+    """
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
+            problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    for status, response in operation.get("responses", {}).items():
+                        if status[0] in "45":
+                            response["content"] = {PROBLEM_JSON: problem}
+            components = schema.get("components", {}).get("schemas", {})
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.pop(unused, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(
@@ -126,6 +167,7 @@ def create_app(
         version="0.1.0",
         summary="Double-entry bookkeeping on the French chart of accounts (PCG).",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.settings = settings
     app.state.clock = clock
@@ -150,6 +192,7 @@ def create_app(
         ping=lambda: app.state.store.ping(),
         readiness={"seed": seeded},
     )
+    install_openapi(app)
     register_problem_handlers(app)
     app.include_router(health.build_router(probes))
     app.include_router(ledger_api.router)

@@ -24,18 +24,18 @@ from rich.console import Console
 from rich.table import Table
 
 from grandlivre.app import build_store, preparer
-from grandlivre.auth import api as keys_api
 from grandlivre.auth import service as auth_service
+from grandlivre.auth.operations import IssueKey, RevokeKey
 from grandlivre.auth.service import Role
 from grandlivre.clock import SystemClock, UUID7Factory
 from grandlivre.config import Settings, get_settings
 from grandlivre.db.migrate import upgrade_to_head
 from grandlivre.entry import sealer
 from grandlivre.errors import DomainError
-from grandlivre.ops import security
+from grandlivre.ops import security, server
 from grandlivre.ops.logging import configure_logging
 from grandlivre.ops.metrics import MULTIPROC_ENV
-from grandlivre.store import Mode, Store
+from grandlivre.store import ConflictAction, Mode, Store, journal
 
 app = typer.Typer(help="Grand Livre: double-entry bookkeeping on the PCG.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -113,8 +113,8 @@ def keys_create(
     key = auth_service.new_key()
 
     async def issue(store: Store) -> Any:
-        args = keys_api.issue_args(name.strip(), role, key, UUID7Factory(), SystemClock())
-        return await store.execute("key.issue", args)
+        op = IssueKey.of(name.strip(), role, key, UUID7Factory(), SystemClock())
+        return await store.execute(op)
 
     row = _with_store(issue)
     # Warning level: one-shot commands log warnings and up, and key management outside the API
@@ -155,8 +155,7 @@ def keys_revoke(key_id: Annotated[uuid.UUID, typer.Argument(help="The key's id."
     """Revoke a key: every later request with it gets 401."""
 
     async def revoke(store: Store) -> Any:
-        now = SystemClock().now().isoformat()
-        return await store.execute("key.revoke", {"id": str(key_id), "now": now})
+        return await store.execute(RevokeKey(id=key_id, now=SystemClock().now()))
 
     row = _with_store(revoke)
     security.emit(security.AUTHN_TOKEN_REVOKED, key_id=str(row.id), principal="cli")
@@ -213,7 +212,7 @@ def replay(
 
 def _print_journal() -> None:
     async def state(store: Store) -> tuple[Any, list[Any]]:
-        return await store.replay_status(), await store.list_journal(["conflict"], limit=500)
+        return await store.replay_status(), await store.list_journal([journal.CONFLICT], limit=500)
 
     counts, conflicts = _with_store(state)
     if counts is None:
@@ -236,7 +235,7 @@ def _print_journal() -> None:
         console.print(table)
 
 
-def _resolve(row_id: int, action: str, reason: str) -> None:
+def _resolve(row_id: int, action: ConflictAction, reason: str) -> None:
     async def resolve(store: Store) -> Any:
         return await store.resolve_conflict(row_id, action=action, reason=reason)
 
@@ -250,7 +249,7 @@ def replay_retry(
     reason: Annotated[str, typer.Option(help="Why it should succeed now.")],
 ) -> None:
     """Queue a conflicting write again, once its cause is fixed."""
-    _resolve(row_id, "retry", reason)
+    _resolve(row_id, ConflictAction.retry, reason)
     security.emit("replay_conflict_retried", journal_id=row_id, principal="cli", reason=reason)
 
 
@@ -260,7 +259,7 @@ def replay_discard(
     reason: Annotated[str, typer.Option(help="Why it is given up.")],
 ) -> None:
     """Give up a conflicting write for good (logged as a security event)."""
-    _resolve(row_id, "discard", reason)
+    _resolve(row_id, ConflictAction.discard, reason)
     security.emit(security.REPLAY_DISCARDED, journal_id=row_id, principal="cli", reason=reason)
 
 
@@ -299,7 +298,7 @@ def serve(
 
     async def prepare_once() -> None:
         clock = SystemClock()
-        store = build_store(settings, clock=clock, ids=UUID7Factory())
+        store = build_store(settings, clock=clock, ids=UUID7Factory(), announce=False)
         try:
             await store.open(preparer(settings, clock), background=False)
         finally:
@@ -318,6 +317,9 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=worker_count,
+        # By import path: the workers `--workers N` spawns import it afresh, and each reads the
+        # header limits from its environment.
+        http=server.IMPORT_PATH,
         log_config=None,
         access_log=False,
         proxy_headers=False,

@@ -70,6 +70,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted, in bytes."
     )
+    max_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        description="Largest request head (request line and header fields) accepted, in bytes; "
+        "larger gets 431.",
+    )
+    max_header_line_bytes: int = Field(
+        default=8192,
+        ge=1024,
+        description="Longest request line or header line accepted, in bytes; longer gets 431.",
+    )
 
     rate_limit: str = Field(
         default="600/minute",

@@ -10,10 +10,11 @@ responses, so a problem looks the same whichever layer found it.
     ├── Conflict (409): LedgerExists, AccountExists, JournalExists, AlreadyReversed,
     │                   ReversalOfReversal, AccountInUse
     ├── Unprocessable (422): UnbalancedEntry, UnknownAccount, InactiveAccount, UnknownJournal,
-    │                        InvalidAmount, IdempotencyKeyReused, InvalidCursor, ...
+    │                        InvalidAmount, InvalidDate, InvalidText, IdempotencyKeyReused,
+    │                        InvalidCursor, ...
     ├── Unauthorized (401), Forbidden (403), RateLimited (429)
     ├── FallbackReadOnly (503), DatabaseUnavailable (503)
-    ├── MalformedRequest (400), PayloadTooLarge (413)
+    ├── MalformedRequest (400), NotAcceptable (406), PayloadTooLarge (413)
     └── EntryImmutable (405)
 """
 
@@ -217,6 +218,20 @@ class InvalidDateRange(Unprocessable):
     title = "Invalid date range"
 
 
+class InvalidDate(Unprocessable):
+    """A date is not a calendar day written YYYY-MM-DD (a number, a timestamp, 2026-02-30)."""
+
+    type = "invalid-date"
+    title = "Invalid date"
+
+
+class InvalidText(Unprocessable):
+    """Text holds a control, separator or bidirectional character, or nothing visible."""
+
+    type = "invalid-text"
+    title = "Invalid text"
+
+
 class InvalidReversalDate(Unprocessable):
     """A reversal cannot be dated before the entry it reverses."""
 
@@ -294,11 +309,20 @@ class ReplayRowNotConflict(Conflict):
 
 
 class MalformedRequest(DomainError):
-    """The body is not valid JSON."""
+    """The request cannot be read unambiguously: a body that is not valid UTF-8 JSON, nests too
+    deep or names a member twice, or a header that may appear once given twice."""
 
     type = "malformed-request"
     title = "Malformed request"
     status = 400
+
+
+class NotAcceptable(DomainError):
+    """The Accept header admits none of the media types the route answers with."""
+
+    type = "not-acceptable"
+    title = "Not acceptable"
+    status = 406
 
 
 class PayloadTooLarge(DomainError):
@@ -352,17 +376,35 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
+# Which problem a payload error is, when it is more than a generic validation error: by the
+# error's type, then (for the cursor, whose pattern is only a first check) by the field.
+_BY_ERROR_TYPE: dict[str, type[DomainError]] = {
+    "json_invalid": MalformedRequest,
+    "invalid_amount": InvalidAmount,
+    "invalid_line": InvalidLine,
+    "invalid_date": InvalidDate,
+    "invalid_text": InvalidText,
+}
+
+
+def _problem_of(err: dict[str, Any]) -> type[DomainError] | None:
+    found = _BY_ERROR_TYPE.get(str(err.get("type", "")))
+    if found is not None:
+        return found
+    loc = tuple(err.get("loc", ()))
+    if loc == ("query", "cursor"):
+        return InvalidCursor
+    return None
+
+
 def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = []
-    problem: type[DomainError] = ValidationFailed
+    problem: type[DomainError] | None = None
     for err in exc.errors():
         kind = str(err.get("type", ""))
-        if kind == "json_invalid":
-            problem = MalformedRequest
-        elif kind == "invalid_amount" and problem is ValidationFailed:
-            problem = InvalidAmount
-        elif kind == "invalid_line" and problem is ValidationFailed:
-            problem = InvalidLine
+        found = _problem_of(err)
+        if found is MalformedRequest or (problem is None and found is not None):
+            problem = found
         errors.append(
             {
                 "loc": [str(part) for part in err.get("loc", ())],
@@ -370,6 +412,7 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
                 "type": kind,
             }
         )
+    problem = problem or ValidationFailed
     detail = "; ".join(f"{'/'.join(e['loc'][1:]) or 'body'}: {e['msg']}" for e in errors[:5])
     return problem_response(
         request,
@@ -379,6 +422,27 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
         detail=detail or "invalid request",
         errors=errors,
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Return the methods the OpenAPI document gives the path of the route that matched.
+
+    The document is the contract: a method a route takes only to refuse it (PUT on a posted
+    entry) is not in it, and is not advertised.
+    """
+    route = request.scope.get("route")
+    template = getattr(route, "path_format", None)
+    paths = request.app.openapi().get("paths", {})
+    operations = paths.get(template, {}) if isinstance(template, str) else {}
+    return sorted(method.upper() for method in operations if method != "parameters")
+
+
+def _with_head(allow: str) -> list[str]:
+    # A route kept out of the document (/metrics) takes HEAD wherever it takes GET.
+    methods = {m.strip() for m in allow.split(",") if m.strip()}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def register_problem_handlers(app: FastAPI) -> None:
@@ -404,15 +468,20 @@ def register_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         type_, title = _HTTP_TYPES.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route {request.method} {request.url.path}"
+        if exc.status_code == 405:
+            allowed = allowed_methods(request) or _with_head(headers.get("Allow", ""))
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
         return problem_response(
             request,
             type_=type_,
             title=title,
             status=exc.status_code,
             detail=detail,
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)

@@ -11,6 +11,7 @@ from grandlivre.errors import InvalidCursor
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,2000}$"
 
 
 def encode_cursor(kind: str, key: Sequence[str]) -> str:

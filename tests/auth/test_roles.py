@@ -9,8 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import bearer, issue_key
-from tests.ops.support import assert_problem
+from tests.conftest import assert_problem, bearer, issue_key
 
 API = "/api/v1"
 ENTRY: dict[str, Any] = {

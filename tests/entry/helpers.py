@@ -60,18 +60,6 @@ def credit(account: str, amount: str, label: str | None = None) -> dict[str, Any
     return line
 
 
-def assert_problem(response: httpx.Response, status: int, type_: str) -> dict[str, Any]:
-    """Assert that the response is an RFC 9457 problem of that status and type; return it."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"] == type_, body
-    assert body["status"] == status
-    assert body["title"]
-    assert body["detail"]
-    return body
-
-
 async def post_entry(
     client: httpx.AsyncClient,
     ledger: str,

@@ -7,16 +7,8 @@ import uuid
 
 import httpx
 
-from tests.entry.helpers import (
-    DESIGN_ENTRY,
-    assert_problem,
-    credit,
-    debit,
-    design_entry,
-    snapshot,
-    url,
-    walk,
-)
+from tests.conftest import assert_problem
+from tests.entry.helpers import DESIGN_ENTRY, credit, debit, design_entry, snapshot, url, walk
 
 
 def new_key() -> str:

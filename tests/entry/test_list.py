@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.entry.helpers import assert_problem, credit, debit, post_entry, unsealed, url, walk
+from tests.conftest import assert_problem
+from tests.entry.helpers import credit, debit, post_entry, unsealed, url, walk
 
 # (date, journal, debit account, credit account, amount)
 BOOK = [
@@ -178,7 +179,7 @@ async def test_a_filter_date_that_is_not_a_date_is_refused(
     client: httpx.AsyncClient, ledger: str, param: str
 ) -> None:
     response = await client.get(url(ledger, "entries"), params={param: "2026-13-01"})
-    assert_problem(response, 422, "validation-error")
+    assert_problem(response, 422, "invalid-date")
 
 
 async def test_an_empty_ledger_lists_no_entries(client: httpx.AsyncClient, ledger: str) -> None:

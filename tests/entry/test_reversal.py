@@ -9,15 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.entry.helpers import (
-    DESIGN_ENTRY,
-    assert_problem,
-    balances,
-    snapshot,
-    unsealed,
-    url,
-    walk,
-)
+from tests.conftest import assert_problem
+from tests.entry.helpers import DESIGN_ENTRY, balances, snapshot, unsealed, url, walk
 
 
 async def _post_design_entry(client: httpx.AsyncClient, ledger: str) -> dict[str, Any]:
@@ -102,17 +95,24 @@ async def test_a_reversal_with_an_empty_body_uses_the_defaults(
 
 
 @pytest.mark.parametrize(
-    "body",
-    [{"date": "tomorrow"}, {"label": ""}, {"reason": "typo"}, {"lines": []}],
-    ids=["bad-date", "blank-label", "unknown-field", "lines"],
+    ("body", "problem"),
+    [
+        ({"date": "tomorrow"}, "invalid-date"),
+        ({"label": ""}, "validation-error"),
+        ({"label": "  "}, "invalid-text"),
+        ({"date": None}, "validation-error"),
+        ({"reason": "typo"}, "validation-error"),
+        ({"lines": []}, "validation-error"),
+    ],
+    ids=["bad-date", "empty-label", "blank-label", "null-date", "unknown-field", "lines"],
 )
 async def test_an_invalid_reversal_body_is_refused_and_changes_nothing(
-    client: httpx.AsyncClient, ledger: str, body: dict[str, Any]
+    client: httpx.AsyncClient, ledger: str, body: dict[str, Any], problem: str
 ) -> None:
     original = await _post_design_entry(client, ledger)
     before = await snapshot(client, ledger)
     response = await client.post(url(ledger, "entries", original["id"], "reverse"), json=body)
-    assert_problem(response, 422, "validation-error")
+    assert_problem(response, 422, problem)
     assert await snapshot(client, ledger) == before
 
 

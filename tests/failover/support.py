@@ -20,7 +20,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from grandlivre.auth import api as keys_api
+from grandlivre.auth.operations import IssueKey
 from grandlivre.auth.service import Role, new_key
 from tests.conftest import bearer
 from tests.pgcluster import PrivateCluster
@@ -54,8 +54,9 @@ async def issue_key(app: FastAPI, role: str, name: str = "failover") -> str:
     journaled and replayed to PostgreSQL like any other write.
     """
     key = new_key()
-    args = keys_api.issue_args(name, Role(role), key, app.state.ids, app.state.clock)
-    await app.state.store.execute("key.issue", args)
+    await app.state.store.execute(
+        IssueKey.of(name, Role(role), key, app.state.ids, app.state.clock)
+    )
     return key
 
 
@@ -117,17 +118,6 @@ async def wait_for_mirror(app: FastAPI, *, within: float = 5) -> None:
         return synced is not None and synced.timestamp() > since
 
     await wait_until(check, within=within, what="a mirror round")
-
-
-def assert_problem(response: httpx.Response, status: int, type_: str) -> dict[str, Any]:
-    """Assert an RFC 9457 problem of that status and type; return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["type"] == type_, body
-    assert body["status"] == status
-    assert body["detail"]
-    return body
 
 
 async def pg_entries(cluster: PrivateCluster, database: str) -> dict[str, list[dict[str, Any]]]:

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.conftest import assert_problem
 from tests.failover.conftest import AppFactory
 from tests.failover.support import (
     ENTRIES,
-    assert_problem,
     client,
     entry,
     fallback_file,

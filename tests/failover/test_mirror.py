@@ -13,10 +13,10 @@ from typing import Any
 import asyncpg
 
 from grandlivre.entry import sealer
+from tests.conftest import assert_problem
 from tests.failover.conftest import AppFactory
 from tests.failover.support import (
     ENTRIES,
-    assert_problem,
     client,
     entry,
     fallback_file,

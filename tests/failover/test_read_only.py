@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.conftest import assert_problem
 from tests.conftest import issue_key as issue_unjournaled_key
 from tests.failover.conftest import AppFactory
 from tests.failover.support import (
     ENTRIES,
-    assert_problem,
     client,
     entry,
     healthz,

@@ -7,7 +7,8 @@ import asyncio
 import httpx
 import pytest
 
-from tests.entry.helpers import assert_problem, credit, debit, post_entry, url, walk
+from tests.conftest import assert_problem
+from tests.entry.helpers import credit, debit, post_entry, url, walk
 from tests.ledger.test_seed import shipped_chart
 
 
@@ -62,10 +63,12 @@ async def test_an_invalid_account_number_is_refused(
 
 
 async def test_an_account_without_a_name_is_refused(client: httpx.AsyncClient, ledger: str) -> None:
-    for body in ({"number": "411100"}, {"number": "411100", "name": "  "}):
-        assert_problem(
-            await client.post(url(ledger, "accounts"), json=body), 422, "validation-error"
-        )
+    for body, problem in (
+        ({"number": "411100"}, "validation-error"),
+        ({"number": "411100", "name": ""}, "validation-error"),
+        ({"number": "411100", "name": "  "}, "invalid-text"),
+    ):
+        assert_problem(await client.post(url(ledger, "accounts"), json=body), 422, problem)
     assert_problem(await client.get(url(ledger, "accounts", "411100")), 404, "account-not-found")
 
 

@@ -7,7 +7,8 @@ import asyncio
 import httpx
 import pytest
 
-from tests.entry.helpers import assert_problem, credit, debit, post_entry, url, walk
+from tests.conftest import assert_problem
+from tests.entry.helpers import credit, debit, post_entry, url, walk
 from tests.ledger.test_seed import DEFAULT_JOURNALS
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,19 +57,6 @@ def client_for(
         base_url="http://testserver",
         headers={**(bearer(key) if key else {}), **(headers or {})},
     )
-
-
-def assert_problem(response: httpx.Response, status: int, type_: str) -> dict[str, Any]:
-    """Assert an RFC 9457 problem of that status and type, carrying the request id; return it."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["type"] == type_, body
-    assert body["status"] == status
-    assert body["title"]
-    assert body["detail"]
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
 
 
 def log_records(output: str) -> list[dict[str, Any]]:
@@ -190,6 +179,60 @@ def create_key_with_cli(
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()[-1]
+
+
+def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until a served process answers /readyz with 200; fail with its log if it dies."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"the server was not ready within 60 s:\n{log.read_text()}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End the server and its workers: its whole process group, by the group's id."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], cwd: Path, log: Path, *args: str, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run `grandlivre serve [args]` on a free port until the block ends; yield its base URL.
+
+    Its stdout and stderr go to `log`; it runs in its own process group, which is ended (by
+    the group's id) when the block ends, workers included.
+    """
+    port = port or free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(GRANDLIVRE), "serve", "--port", str(port), *args],
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_ready(base_url, process, log)
+        yield base_url, process
+    finally:
+        stop(process)
 
 
 def free_port() -> int:

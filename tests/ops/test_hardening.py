@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import make_settings
-from tests.ops.support import assert_problem, client_for, running_app, sqlite_url
+from tests.conftest import assert_problem, make_settings
+from tests.ops.support import client_for, running_app, sqlite_url
 
 MAX_BODY = 1_048_576  # the default MAX_BODY_BYTES of the session app
 ENTRY: dict[str, Any] = {

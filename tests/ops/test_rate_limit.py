@@ -11,10 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import issue_key, make_settings
+from tests.conftest import assert_problem, issue_key, make_settings
 from tests.ops.support import (
     app_records,
-    assert_problem,
     client_for,
     events,
     metric,

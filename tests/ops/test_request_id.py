@@ -7,7 +7,8 @@ import re
 import httpx
 import pytest
 
-from tests.ops.support import REQUEST_ID_PATTERN, assert_problem
+from tests.conftest import assert_problem
+from tests.ops.support import REQUEST_ID_PATTERN
 
 VALID = ["abc", "A", "req-2026.11.23_0001", "0" * 128, "a.b-c_D"]
 INVALID = {

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,13 +15,12 @@ from prometheus_client.mmap_dict import MmapedDict
 
 from tests.conftest import bearer
 from tests.ops.support import (
-    GRANDLIVRE,
     assert_promtool_accepts,
     cli_env,
     create_key_with_cli,
-    free_port,
     log_records,
     metric,
+    serving,
     sqlite_url,
 )
 
@@ -48,56 +44,16 @@ class Server:
         return sorted(self.tmp.glob("grandlivre-metrics-*/counter_*.db"))
 
 
-def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the server was not ready within 60 s:\n{log.read_text()}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """End the server and its workers: its whole process group, by the group's id."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-    except ProcessLookupError:
-        pass
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Server]:
     url = sqlite_url(tmp_path)
     key = create_key_with_cli(url, tmp_path, role="admin", name="served-admin")
-    port = free_port()
     log = tmp_path / "server.log"
     # PROMETHEUS_MULTIPROC_DIR is unset (cli_env drops it), so `serve` makes its own directory;
     # TMPDIR puts it where the test can look at the workers' files.
     env = cli_env(url, TMPDIR=str(tmp_path), LOG_LEVEL="INFO")
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(GRANDLIVRE), "serve", "--workers", "2", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        wait_until_ready(base_url, process, log)
+    with serving(env, tmp_path, log, "--workers", "2") as (base_url, _):
         yield Server(base_url=base_url, key=key, log=log, tmp=tmp_path)
-    finally:
-        stop(process)
 
 
 def requests_per_worker(server: Server) -> dict[str, float]:

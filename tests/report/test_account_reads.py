@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.entry.helpers import assert_problem, credit, debit, post_entry, url
+from tests.conftest import assert_problem
+from tests.entry.helpers import credit, debit, post_entry, url
 
 BANK = "512000"
 
@@ -242,7 +243,7 @@ async def test_the_balance_of_an_unknown_account_is_not_found(
     response = await client.get(url(ledger, "accounts", "499999", "balance"))
     assert_problem(response, 404, "account-not-found")
     bad_date = await client.get(url(ledger, "accounts", BANK, "balance"), params={"as_of": "x"})
-    assert_problem(bad_date, 422, "validation-error")
+    assert_problem(bad_date, 422, "invalid-date")
 
 
 async def test_balances_agree_with_the_trial_balance(

@@ -6,7 +6,8 @@ import uuid
 
 import httpx
 
-from tests.entry.helpers import assert_problem, credit, debit, post_entry, url
+from tests.conftest import assert_problem
+from tests.entry.helpers import credit, debit, post_entry, url
 
 
 async def _post_quarter(client: httpx.AsyncClient, ledger: str) -> None:

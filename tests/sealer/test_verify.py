@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import bearer, issue_key
-from tests.entry.helpers import assert_problem, credit, debit, post_entry, url
+from tests.conftest import assert_problem, bearer, issue_key
+from tests.entry.helpers import credit, debit, post_entry, url
 from tests.ops.support import run_cli
 from tests.sealer.support import entries_by_seq, execute_sql, seal, verify
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from grandlivre.ops import metrics
+from grandlivre.schemas import problem_responses
 
 # How long a probe waits for the database before calling it unreachable.
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -39,13 +40,12 @@ async def _timed(check: Check) -> tuple[bool, str | None]:
 
 def build_router(probes: Probes) -> APIRouter:
     """Build the probe and metrics routes (no authentication: orchestrators call them)."""
-    router = APIRouter(tags=["operations"])
+    router = APIRouter(tags=["operations"], responses=problem_responses(400, 406, 422))
 
     async def ping() -> bool:
         await probes.ping()
         return True
 
-    @router.get("/api/v1/healthz")
     async def healthz() -> dict[str, Any]:
         """Liveness: 200 while the process serves, with the database and mode it serves from."""
         reachable, error = await _timed(ping)
@@ -59,11 +59,12 @@ def build_router(probes: Probes) -> APIRouter:
         body["ok"] = reachable or bool(body.get("fallback"))
         return body
 
-    @router.get(
-        "/readyz",
-        responses={503: {"description": "Not ready: a check failed (see `failed`)."}},
-    )
-    async def readyz(request: Request) -> JSONResponse:
+    async def readyz(
+        verbose: Annotated[
+            Literal["", "true", "false"] | None,
+            Query(description="`?verbose` or `?verbose=true`: each check's detail."),
+        ] = None,
+    ) -> JSONResponse:
         """Readiness: 200 when the database answers and the seed exists, else 503."""
         checks = {"database": ping, **probes.readiness}
         results: dict[str, dict[str, Any]] = {}
@@ -78,11 +79,10 @@ def build_router(probes: Probes) -> APIRouter:
         }
         if not ready:
             body["failed"] = [name for name, r in results.items() if not r["ok"]]
-        if "verbose" in request.query_params:
+        if verbose in ("", "true"):
             body["checks"] = results
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @router.get("/metrics", include_in_schema=False)
     async def metrics_endpoint(request: Request) -> Response:
         """Prometheus text exposition; the guide's JSON counters with Accept: application/json."""
         accept = request.headers.get("accept", "")
@@ -95,4 +95,24 @@ def build_router(probes: Probes) -> APIRouter:
         payload, content_type = metrics.exposition()
         return Response(payload, media_type=content_type)
 
+    # GET, and HEAD for load balancers and orchestrators, each its own operation.
+    for method in ("GET", "HEAD"):
+        verb = method.lower()
+        router.add_api_route(
+            "/api/v1/healthz", healthz, methods=[method], operation_id=f"healthz_{verb}"
+        )
+        router.add_api_route(
+            "/readyz",
+            readyz,
+            methods=[method],
+            operation_id=f"readyz_{verb}",
+            responses={503: {"description": "Not ready: a check failed (see `failed`)."}},
+        )
+        router.add_api_route(
+            "/metrics",
+            metrics_endpoint,
+            methods=[method],
+            include_in_schema=False,
+            responses={200: {"content": {"text/plain": {}, "application/json": {}}}},
+        )
     return router

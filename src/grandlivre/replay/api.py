@@ -2,78 +2,27 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
 
 from grandlivre.auth.deps import AdminPrincipal
-from grandlivre.db.tables import ReplayJournal
 from grandlivre.deps import StoreDep
 from grandlivre.ops import security
-from grandlivre.schemas import PROBLEM_RESPONSES, WriteModel
+from grandlivre.replay.schemas import JournalRow, ReplayState, Resolution
+from grandlivre.schemas import PROBLEM_RESPONSES
+from grandlivre.store import ConflictAction, journal
 
 router = APIRouter(prefix="/api/v1/ops/replay", tags=["operations"], responses=PROBLEM_RESPONSES)
 
 RowId = Annotated[int, Path(ge=1, le=2**53)]
 
 
-class JournalRow(BaseModel):
-    """A write accepted on the fallback, as the replay journal holds it."""
-
-    id: int
-    op_id: uuid.UUID
-    operation: str
-    status: str
-    created_at: datetime
-    attempts: int
-    conflict_type: str | None
-    reason: str | None
-    resolution: str | None
-
-    @classmethod
-    def of(cls, row: ReplayJournal) -> JournalRow:
-        """Build from a row."""
-        return cls(
-            id=row.id,
-            op_id=row.op_id,
-            operation=row.operation,
-            status=row.status,
-            created_at=row.created_at,
-            attempts=row.attempts,
-            conflict_type=row.conflict_type,
-            reason=row.reason,
-            resolution=row.resolution,
-        )
-
-
-class ReplayState(BaseModel):
-    """Where the service stands, and the writes that need an admin."""
-
-    mode: str
-    fallback: bool
-    pending: int
-    conflicts: int
-    applied: int
-    duplicates: int
-    discarded: int
-    oldest_pending_at: datetime | None
-    items: list[JournalRow] = Field(description="Rows in conflict, oldest first.")
-
-
-class Resolution(WriteModel):
-    """Why an admin retries or discards a conflicting write."""
-
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
-
-
 @router.get("", response_model=ReplayState)
 async def replay_state(store: StoreDep, admin: AdminPrincipal) -> ReplayState:
     """Show the replay journal: counts by status, and every write in conflict with its reason."""
     status = await store.replay_status()
-    conflicts = await store.list_journal(["conflict"], limit=500)
+    conflicts = await store.list_journal([journal.CONFLICT], limit=500)
     counts: dict[str, Any] = {
         "pending": 0,
         "conflicts": 0,
@@ -92,7 +41,7 @@ async def replay_state(store: StoreDep, admin: AdminPrincipal) -> ReplayState:
             "oldest_pending_at": status.oldest_pending_at,
         }
     return ReplayState(
-        mode=store.mode.value,
+        mode=store.mode,
         fallback=store.in_fallback,
         items=[JournalRow.of(row) for row in conflicts],
         **counts,
@@ -104,7 +53,7 @@ async def retry_conflict(
     row_id: RowId, body: Resolution, store: StoreDep, admin: AdminPrincipal
 ) -> JournalRow:
     """Put a conflicting write back in the queue (after fixing its cause, e.g. an account)."""
-    row = await store.resolve_conflict(row_id, action="retry", reason=body.reason)
+    row = await store.resolve_conflict(row_id, action=ConflictAction.retry, reason=body.reason)
     security.emit(
         "replay_conflict_retried",
         level="info",
@@ -120,7 +69,7 @@ async def discard_conflict(
     row_id: RowId, body: Resolution, store: StoreDep, admin: AdminPrincipal
 ) -> JournalRow:
     """Give up a conflicting write: it is removed from the fallback copy and never replayed."""
-    row = await store.resolve_conflict(row_id, action="discard", reason=body.reason)
+    row = await store.resolve_conflict(row_id, action=ConflictAction.discard, reason=body.reason)
     security.emit(
         security.REPLAY_DISCARDED,
         journal_id=row_id,

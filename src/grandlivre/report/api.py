@@ -11,19 +11,16 @@ from pydantic import BaseModel
 
 from grandlivre.auth.deps import Viewer
 from grandlivre.deps import StoreDep
-from grandlivre.entry.api import check_range
 from grandlivre.errors import InvalidCursor
 from grandlivre.money import format_amount
-from grandlivre.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from grandlivre.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
+from grandlivre.params import Cursor, DateFrom, DateTo, Limit, check_range
 from grandlivre.report import service
-from grandlivre.schemas import PROBLEM_RESPONSES
+from grandlivre.schemas import PROBLEM_RESPONSES, Day
 
 router = APIRouter(
     prefix="/api/v1/ledgers", tags=["reports"], responses=PROBLEM_RESPONSES, dependencies=[Viewer]
 )
-
-DateFrom = Annotated[date | None, Query(alias="from", description="First day, inclusive.")]
-DateTo = Annotated[date | None, Query(alias="to", description="Last day, inclusive.")]
 
 
 class TrialBalanceLine(BaseModel):
@@ -125,8 +122,8 @@ async def get_account_ledger(
     store: StoreDep,
     date_from: DateFrom = None,
     date_to: DateTo = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> AccountLedgerRead:
     """List the lines of one account with a running balance (grand livre)."""
     check_range(date_from, date_to)
@@ -179,7 +176,9 @@ async def get_account_balance(
     ledger: str,
     number: str,
     store: StoreDep,
-    as_of: Annotated[date | None, Query(description="Last day counted, inclusive.")] = None,
+    as_of: Annotated[
+        Day | None, Query(description="Last day counted, inclusive (YYYY-MM-DD).")
+    ] = None,
 ) -> AccountBalanceRead:
     """Balance of one account as of a date (every entry dated that day or before)."""
     result = await store.read(lambda s: service.account_balance(s, ledger, number, as_of))

@@ -1,15 +1,29 @@
 """Engines, sessions, units of work and the fallback machinery: the only place that commits."""
 
-from grandlivre.store.operations import AlreadyApplied, OpContext, Operation, Registry
-from grandlivre.store.store import Mode, Store, StoreConfig, UnitOfWork
+from grandlivre.store import journal
+from grandlivre.store.operations import (
+    AlreadyApplied,
+    EntryStatus,
+    OpContext,
+    Operation,
+    Origin,
+    Registry,
+    registry,
+)
+from grandlivre.store.store import ConflictAction, Mode, Store, StoreConfig, UnitOfWork
 
 __all__ = [
     "AlreadyApplied",
+    "ConflictAction",
+    "EntryStatus",
     "Mode",
     "OpContext",
     "Operation",
+    "Origin",
     "Registry",
     "Store",
     "StoreConfig",
     "UnitOfWork",
+    "journal",
+    "registry",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import uuid
 from collections.abc import Sequence
@@ -13,11 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import ReplayedOp, ReplayJournal
 
-PENDING = "pending"
-APPLIED = "applied"
-DUPLICATE = "duplicate"
-CONFLICT = "conflict"
-DISCARDED = "discarded"
+
+class Status(enum.StrEnum):
+    """Where a journaled write stands (a stored value: never renamed)."""
+
+    pending = "pending"
+    applied = "applied"
+    duplicate = "duplicate"
+    conflict = "conflict"
+    discarded = "discarded"
+
+
+PENDING = Status.pending
+APPLIED = Status.applied
+DUPLICATE = Status.duplicate
+CONFLICT = Status.conflict
+DISCARDED = Status.discarded
 
 
 async def append(
@@ -56,7 +68,7 @@ async def next_pending(session: AsyncSession, limit: int) -> Sequence[ReplayJour
 async def mark(
     session: AsyncSession,
     row_id: int,
-    status: str,
+    status: Status,
     *,
     now: datetime,
     reason: str | None = None,
@@ -95,7 +107,7 @@ async def oldest_pending_at(session: AsyncSession) -> datetime | None:
 
 
 async def list_rows(
-    session: AsyncSession, *, statuses: Sequence[str], limit: int
+    session: AsyncSession, *, statuses: Sequence[Status], limit: int
 ) -> Sequence[ReplayJournal]:
     """Return journal rows in the given statuses, oldest first."""
     query = (

@@ -1,23 +1,42 @@
-"""Replayable writes: named operations with JSON arguments.
+"""Replayable writes: typed operations with a stored JSON form.
 
-A write the store may have to replay is not a closure but an operation: a name and JSON
-arguments, run by a handler that the domain registers. The same handler serves the live
-request (on PostgreSQL, or on the SQLite fallback with a journal row) and the replay, so the
-rules checked on replay are exactly those of the original request.
+A write the store may have to replay is not a closure but an operation: a frozen dataclass of
+typed arguments, with the handler that runs it (`apply`) and its journaled form (`name` and
+`to_json`). The same `apply` serves the live request (on PostgreSQL, or on the SQLite fallback
+with a journal row) and the replay, so the rules checked on replay are exactly those of the
+original request, and replay never runs route code.
+
+The journaled form is a stored format: a pending row written by one version is replayed by the
+next. `name` is never renamed, and `to_json` / `from_json` keep their shape; changing either
+needs a migration of the pending rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import enum
+import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-ORIGIN_PRIMARY = "primary"
-ORIGIN_FALLBACK = "fallback"
-STATUS_POSTED = "posted"
-STATUS_PENDING_REPLAY = "pending_replay"
+T = TypeVar("T")
+
+
+class Origin(enum.StrEnum):
+    """Which database first took a write."""
+
+    primary = "primary"
+    fallback = "fallback"
+
+
+class EntryStatus(enum.StrEnum):
+    """Where an entry stands: posted for good, or written on the fallback awaiting replay."""
+
+    posted = "posted"
+    pending_replay = "pending_replay"
 
 
 @dataclass(frozen=True)
@@ -28,42 +47,139 @@ class OpContext:
     replaying: bool = False
 
     @property
-    def origin(self) -> str:
+    def origin(self) -> Origin:
         """The origin recorded on what the operation writes."""
-        return ORIGIN_FALLBACK if self.on_fallback or self.replaying else ORIGIN_PRIMARY
+        return Origin.fallback if self.on_fallback or self.replaying else Origin.primary
 
     @property
-    def entry_status(self) -> str:
+    def entry_status(self) -> EntryStatus:
         """The status of entries written: pending on the fallback until replayed."""
-        return STATUS_PENDING_REPLAY if self.on_fallback else STATUS_POSTED
+        return EntryStatus.pending_replay if self.on_fallback else EntryStatus.posted
 
 
 LIVE = OpContext()
-
-Handler = Callable[[AsyncSession, dict[str, Any], OpContext], Awaitable[Any]]
-Cleanup = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Operation:
-    """A replayable write: its handler, and how to undo its local effect if discarded."""
-
-    name: str
-    handler: Handler
-    discard_local: Cleanup | None = None
+ON_FALLBACK = OpContext(on_fallback=True)
+REPLAYING = OpContext(replaying=True)
 
 
-def wrote_nothing(result: Any) -> bool:
-    """Tell whether a handler answered from an earlier write instead of writing.
+class MalformedOperation(ValueError):
+    """A journaled operation whose JSON is not what its `from_json` reads."""
 
-    A handler that replays a stored answer (an Idempotency-Key seen before) returns a result
-    whose `replayed` is True; such a call is not journaled, as there is nothing to replay.
+
+class Operation(ABC, Generic[T]):
+    """A replayable write that answers a `T`.
+
+    Subclasses are frozen dataclasses; `name` is their journaled name.
     """
-    return getattr(result, "replayed", False) is True
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    async def apply(self, session: AsyncSession, ctx: OpContext) -> T:
+        """Check the rules and write, in the caller's transaction; raise AlreadyApplied in a
+        replay when what it would write is there already."""
+
+    @abstractmethod
+    def to_json(self) -> dict[str, Any]:
+        """Return the journaled arguments (a stored format: keep its shape)."""
+
+    @classmethod
+    @abstractmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Rebuild the operation from its journaled arguments."""
+
+    async def discard_local(self, session: AsyncSession) -> None:
+        """Undo what the operation wrote on the fallback, when an admin discards its replay."""
+
+    def wrote_nothing(self, result: T) -> bool:
+        """Tell whether `apply` answered from an earlier write instead of writing.
+
+        Such a call (an Idempotency-Key seen before) is not journaled: there is nothing to
+        replay.
+        """
+        return False
+
+
+Registry = dict[str, type[Operation[Any]]]
+
+
+def registry(*operations: type[Operation[Any]]) -> Registry:
+    """Index operation classes by their journaled name, refusing a name used twice."""
+    found: Registry = {}
+    for op in operations:
+        if op.name in found:
+            raise ValueError(f"two operations are named {op.name!r}")
+        found[op.name] = op
+    return found
+
+
+def decode(cls: type[Operation[T]], data: Any) -> Operation[T]:
+    """Rebuild an operation from journaled JSON, or raise MalformedOperation."""
+    if not isinstance(data, dict):
+        raise MalformedOperation(f"{cls.name}: arguments are not a JSON object")
+    try:
+        return cls.from_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise MalformedOperation(f"{cls.name}: {type(exc).__name__}: {exc}") from exc
 
 
 class AlreadyApplied(Exception):
-    """Raised by a handler in a replay when what it would write is already there."""
+    """Raised by an operation in a replay when what it would write is already there."""
 
 
-Registry = dict[str, Operation]
+# -- codecs of the journaled form: the shapes every operation has always been stored in ------
+
+
+def iso(value: datetime | date) -> str:
+    """Encode a date or an instant as ISO 8601 (`datetime.isoformat`)."""
+    return value.isoformat()
+
+
+def iso_or_none(value: date | None) -> str | None:
+    """Encode an optional date."""
+    return value.isoformat() if value is not None else None
+
+
+def instant(value: Any) -> datetime:
+    """Decode an instant written by `iso`."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 instant, got {type(value).__name__}")
+    return datetime.fromisoformat(value)
+
+
+def day(value: Any) -> date:
+    """Decode a date written by `iso`."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 date, got {type(value).__name__}")
+    return date.fromisoformat(value)
+
+
+def day_or_none(value: Any) -> date | None:
+    """Decode an optional date."""
+    return None if value is None else day(value)
+
+
+def an_id(value: Any) -> uuid.UUID:
+    """Decode a UUID written as its string."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a UUID string, got {type(value).__name__}")
+    return uuid.UUID(value)
+
+
+def text(value: Any) -> str:
+    """Decode a string."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def text_or_none(value: Any) -> str | None:
+    """Decode an optional string."""
+    return None if value is None else text(value)
+
+
+def flag_or_none(value: Any) -> bool | None:
+    """Decode an optional boolean."""
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"expected a boolean, got {type(value).__name__}")
+    return value

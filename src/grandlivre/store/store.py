@@ -15,9 +15,9 @@ Modes (DESIGN.md §3):
     recovering --(journal empty, under the write gate)--> primary
     recovering --(a probe or a replay fails)--> fallback
 
-A read is a function of a session. A write is an operation (see `operations.py`): a name and
-JSON arguments, so that what was accepted on the fallback can be run again on PostgreSQL by the
-same handler, with the same ids, exactly once.
+A read is a function of a session. A write is an operation (see `operations.py`): a typed,
+frozen dataclass with a journaled name and JSON form, so that what was accepted on the fallback
+can be run again on PostgreSQL by the same `apply`, with the same ids, exactly once.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
 import structlog
 from sqlalchemy import text
@@ -56,10 +56,13 @@ from grandlivre.store.availability import is_unavailable
 from grandlivre.store.engine import SQLITE_BEGIN
 from grandlivre.store.operations import (
     LIVE,
+    ON_FALLBACK,
+    REPLAYING,
     AlreadyApplied,
-    OpContext,
+    MalformedOperation,
+    Operation,
     Registry,
-    wrote_nothing,
+    decode,
 )
 
 T = TypeVar("T")
@@ -73,8 +76,12 @@ PERIODIC_ROUNDS = 20
 
 log = structlog.get_logger("grandlivre.store")
 
-ON_FALLBACK = OpContext(on_fallback=True)
-REPLAYING = OpContext(replaying=True)
+
+class ConflictAction(enum.StrEnum):
+    """What an admin does with a replay conflict."""
+
+    retry = "retry"
+    discard = "discard"
 
 
 class Mode(enum.StrEnum):
@@ -95,7 +102,7 @@ class StoreConfig:
     probe_failures: int = 2
     probe_successes: int = 3
     replay_batch: int = 200
-    fallback_writes: str = "accept"
+    fallback_writes: Literal["accept", "reject"] = "accept"
     # A replay batch or a hand-over that takes longer than this is abandoned (and logged with
     # where it was waiting) and tried again, so that one stuck await cannot stall recovery.
     replay_step_timeout: float = 30.0
@@ -126,8 +133,12 @@ class Store:
         clock: Clock | None = None,
         ids: IdFactory | None = None,
         periodic: Sequence[Periodic] = (),
+        announce: bool = True,
     ) -> None:
         self.engine = engine
+        # A store opened only to prepare the databases before the workers start says what it
+        # found at debug level: the workers' own stores announce the service's mode.
+        self.announce = announce
         self.fallback = fallback
         self.config = config or StoreConfig()
         self.operations: Registry = operations or {}
@@ -242,15 +253,12 @@ class Store:
         engine = self.fallback if self.in_fallback and self.fallback is not None else self.engine
         return await self._write(engine, fn, retry_on_conflict=retry_on_conflict)
 
-    async def execute(self, name: str, args: dict[str, Any]) -> Any:
-        """Run the operation `name`: on PostgreSQL, or on the fallback with a journal row."""
-        operation = self.operations[name]
+    async def execute(self, op: Operation[T]) -> T:
+        """Run the operation: on PostgreSQL, or on the fallback with a journal row."""
         for _ in range(3):
             if not self.in_fallback:
                 try:
-                    return await self._write(
-                        self.engine, lambda s: operation.handler(s, args, LIVE)
-                    )
+                    return await self._write(self.engine, lambda s: op.apply(s, LIVE))
                 except Exception as exc:
                     if not self._should_fail_over(exc):
                         raise
@@ -267,14 +275,14 @@ class Store:
                 if not self.in_fallback:
                     continue  # handed over to primary while this write waited at the gate
 
-                async def journaled(session: AsyncSession) -> Any:
-                    result = await operation.handler(session, args, ON_FALLBACK)
-                    if not wrote_nothing(result):
+                async def journaled(session: AsyncSession) -> T:
+                    result = await op.apply(session, ON_FALLBACK)
+                    if not op.wrote_nothing(result):
                         await journal.append(
                             session,
                             op_id=self.ids.new(),
-                            operation=name,
-                            args=args,
+                            operation=op.name,
+                            args=op.to_json(),
                             now=self.clock.now(),
                         )
                     return result
@@ -359,7 +367,9 @@ class Store:
 
     # -- conflicts --------------------------------------------------------------------------
 
-    async def list_journal(self, statuses: list[str], limit: int = 100) -> list[ReplayJournal]:
+    async def list_journal(
+        self, statuses: list[journal.Status], limit: int = 100
+    ) -> list[ReplayJournal]:
         """Return journal rows in the given statuses, oldest first."""
         if self.fallback is None:
             return []
@@ -371,7 +381,9 @@ class Store:
             )
         )
 
-    async def resolve_conflict(self, row_id: int, *, action: str, reason: str) -> ReplayJournal:
+    async def resolve_conflict(
+        self, row_id: int, *, action: ConflictAction, reason: str
+    ) -> ReplayJournal:
         """Retry a conflict (back to pending) or discard it (its local effect undone)."""
         if self.fallback is None:
             raise ReplayRowNotFound("embedded mode keeps no replay journal")
@@ -383,13 +395,18 @@ class Store:
             if row.status != journal.CONFLICT:
                 raise ReplayRowNotConflict(f"row {row_id} is {row.status}, not in conflict")
             now = self.clock.now()
-            if action == "retry":
+            if action is ConflictAction.retry:
                 row.status = journal.PENDING
                 row.resolution = f"retry: {reason}"
             else:
-                operation = self.operations.get(row.operation)
-                if operation is not None and operation.discard_local is not None:
-                    await operation.discard_local(session, json.loads(row.args))
+                kind = self.operations.get(row.operation)
+                if kind is not None:
+                    try:
+                        op = decode(kind, json.loads(row.args))
+                    except (MalformedOperation, ValueError):
+                        op = None  # nothing it wrote can be found from unreadable arguments
+                    if op is not None:
+                        await op.discard_local(session)
                 row.status = journal.DISCARDED
                 row.resolution = f"discarded: {reason}"
                 row.resolved_at = now
@@ -415,7 +432,7 @@ class Store:
             for outcome in await self._bounded(self._replay_batch(rows), "replay_batch"):
                 totals[outcome] = totals.get(outcome, 0) + 1
 
-    async def _replay_batch(self, rows: Sequence[ReplayJournal]) -> list[str]:
+    async def _replay_batch(self, rows: Sequence[ReplayJournal]) -> list[journal.Status]:
         """Apply rows in order in one PostgreSQL transaction, each in its own savepoint.
 
         A row that breaks a rule rolls back to its savepoint and becomes a conflict; the others
@@ -423,7 +440,7 @@ class Store:
         in between replays the batch again, and `replayed_ops` turns every row already
         committed into a duplicate.
         """
-        outcomes: dict[int, tuple[str, str | None, str | None]] = {}
+        outcomes: dict[int, tuple[journal.Status, str | None, str | None]] = {}
 
         async def apply_all(session: AsyncSession) -> None:
             outcomes.clear()
@@ -460,14 +477,18 @@ class Store:
 
     async def _apply_one(
         self, session: AsyncSession, row: ReplayJournal
-    ) -> tuple[str, str | None, str | None]:
-        operation = self.operations.get(row.operation)
-        if operation is None:
+    ) -> tuple[journal.Status, str | None, str | None]:
+        kind = self.operations.get(row.operation)
+        if kind is None:
             return journal.CONFLICT, f"no handler for {row.operation!r}", "unknown-operation"
+        try:
+            op = decode(kind, json.loads(row.args))
+        except (MalformedOperation, ValueError) as exc:
+            return journal.CONFLICT, str(exc)[:500], "malformed-operation"
         try:
             async with session.begin_nested():
                 await journal.claim_op(session, row.op_id, self.clock.now())
-                await operation.handler(session, json.loads(row.args), REPLAYING)
+                await op.apply(session, REPLAYING)
         except AlreadyApplied:
             return journal.DUPLICATE, None, None
         except DomainError as exc:
@@ -664,7 +685,7 @@ class Store:
         metrics.MODE_TRANSITIONS.labels(before.value, to.value).inc()
         metrics.set_database_mode(to.value)
         metrics.FALLBACK_ACTIVE.set(1 if self.in_fallback else 0)
-        log.warning(
+        (log.warning if self.announce else log.debug)(
             "storage_mode_changed",
             from_mode=before.value,
             to_mode=to.value,

@@ -1,0 +1,192 @@
+"""Pydantic models of the entry routes: what a client sends and what it reads back."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
+
+from grandlivre.entry import service
+from grandlivre.money import format_amount
+from grandlivre.schemas import Day, Label, NotNull, Reference, WriteModel, describe_value
+from grandlivre.store import EntryStatus, Origin
+
+MAX_LINES = 1000
+
+AMOUNT_PATTERN = r"^[0-9]{1,16}(\.[0-9]{1,12})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+ACCOUNT_PATTERN = r"^[1-8][0-9]{1,19}$"
+JOURNAL_PATTERN = r"^[A-Z0-9]{1,8}$"
+
+
+def _amount_string(value: Any) -> Any:
+    if value is None:
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "invalid_amount",
+            'amounts are decimal strings such as "120.00", not {value}',
+            {"value": describe_value(value)},
+        )
+    if not _AMOUNT.fullmatch(value):
+        raise PydanticCustomError(
+            "invalid_amount",
+            'amounts are positive decimal strings such as "120.00" (got {value})',
+            {"value": describe_value(value)},
+        )
+    return value
+
+
+AmountText = Annotated[
+    str | None,
+    BeforeValidator(_amount_string),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "pattern": AMOUNT_PATTERN,
+                    "description": "A positive decimal string, exact in the ledger's currency.",
+                    "examples": ["120.00"],
+                },
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+AccountRef = Annotated[str, Field(pattern=ACCOUNT_PATTERN, examples=["411000"])]
+JournalRef = Annotated[str, Field(pattern=JOURNAL_PATTERN, examples=["VE"])]
+
+
+class LineCreate(WriteModel):
+    """A line: an account and exactly one of debit and credit."""
+
+    account: AccountRef
+    debit: AmountText = None
+    credit: AmountText = None
+    label: Label | None = None
+
+    @staticmethod
+    def schema_rules(schema: dict[str, Any]) -> None:
+        """Exactly one of debit and credit carries an amount; the other is absent or null."""
+        schema["oneOf"] = [
+            {"required": ["debit"], "properties": {"debit": {"type": "string"}}},
+            {"required": ["credit"], "properties": {"credit": {"type": "string"}}},
+        ]
+
+    @model_validator(mode="after")
+    def _one_side(self) -> LineCreate:
+        if (self.debit is None) == (self.credit is None):
+            raise PydanticCustomError("invalid_line", "give exactly one of debit and credit")
+        return self
+
+
+class EntryCreate(WriteModel):
+    """A balanced journal entry."""
+
+    journal: JournalRef
+    date: Day
+    label: Label = Field(examples=["Facture F-2026-001"])
+    reference: Reference | None = Field(default=None, examples=["F-2026-001"])
+    lines: list[LineCreate] = Field(min_length=2, max_length=MAX_LINES)
+
+    def to_draft(self) -> service.EntryDraft:
+        """Turn the payload into the service's draft."""
+        return service.EntryDraft(
+            journal=self.journal,
+            date=self.date,
+            label=self.label,
+            reference=self.reference,
+            lines=[
+                service.LineDraft(
+                    account=line.account, debit=line.debit, credit=line.credit, label=line.label
+                )
+                for line in self.lines
+            ],
+        )
+
+
+class ReversalCreate(WriteModel):
+    """Options of a reversal: its date (default: the original's) and label (default: "Extourne
+    de" and the original's). Leave a field out for its default; null is refused."""
+
+    date: Annotated[Day | None, NotNull()] = None
+    label: Annotated[Label | None, NotNull()] = None
+
+
+class LineRead(BaseModel):
+    """A posted line; the unused side is null."""
+
+    account: str
+    debit: str | None
+    credit: str | None
+    label: str | None
+
+
+class EntryRead(BaseModel):
+    """An entry as posted."""
+
+    id: uuid.UUID
+    ledger: str
+    journal: str
+    date: date
+    label: str
+    reference: str | None
+    lines: list[LineRead]
+    status: EntryStatus
+    origin: Origin
+    created_at: datetime
+    reverses: uuid.UUID | None
+    reversed_by: uuid.UUID | None
+    seq: int | None = Field(
+        description="Gapless position in the ledger, in commit order; null until sealed."
+    )
+    number: int | None = Field(
+        description="Gapless number in its journal and fiscal year (the FEC's EcritureNum); "
+        "null until sealed."
+    )
+    hash: str | None = Field(
+        description="SHA-256 of the entry chained to the one before it; null until sealed."
+    )
+
+    @classmethod
+    def of(cls, view: service.EntryView) -> EntryRead:
+        """Build from the service's view."""
+        return cls(
+            id=view.id,
+            ledger=view.ledger,
+            journal=view.journal,
+            date=view.date,
+            label=view.label,
+            reference=view.reference,
+            lines=[
+                LineRead(
+                    account=line.account,
+                    debit=format_amount(line.amount, view.decimals) if line.amount > 0 else None,
+                    credit=format_amount(-line.amount, view.decimals) if line.amount < 0 else None,
+                    label=line.label,
+                )
+                for line in view.lines
+            ],
+            status=EntryStatus(view.status),
+            origin=Origin(view.origin),
+            created_at=view.created_at,
+            reverses=view.reverses,
+            reversed_by=view.reversed_by,
+            seq=view.seq,
+            number=view.number,
+            hash=view.hash,
+        )
+
+
+class ChainRead(BaseModel):
+    """What verifying a ledger's audit chain found."""
+
+    ok: bool = Field(description="True when every sealed entry verifies.")
+    checked: int = Field(description="Sealed entries checked, the first broken one included.")
+    first_broken_seq: int | None = Field(description="The first seq that fails, if any.")

@@ -1,0 +1,240 @@
+"""The journaled form of every operation is a stored format: rows written by earlier versions
+replay as they always did.
+
+Each operation's JSON below is what the service wrote before operations were typed (a name and
+a hand-built dict); the typed operations must read it, write it back byte for byte, and replay
+it into PostgreSQL with the effect it always had.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grandlivre.app import operations
+from grandlivre.auth import service as auth_service
+from grandlivre.store import journal
+from grandlivre.store.operations import decode
+from grandlivre.store.store import ReplayStatus
+from tests.failover.conftest import AppFactory
+from tests.failover.support import wait_until
+from tests.pgcluster import PrivateCluster
+
+NOW = "2026-11-23T10:00:00.123456+00:00"
+KEY = "gl_journal-format-test-key-0123456789abcdef"
+IDS = {
+    "ledger": "01a20ba4-0000-7000-8000-000000000001",
+    "account": "01a20ba4-0000-7000-8000-000000000002",
+    "closing": "01a20ba4-0000-7000-8000-000000000003",
+    "journal": "01a20ba4-0000-7000-8000-000000000004",
+    "entry": "01a20ba4-0000-7000-8000-000000000005",
+    "keyed": "01a20ba4-0000-7000-8000-000000000006",
+    "reversal": "01a20ba4-0000-7000-8000-000000000007",
+    "key": "01a20ba4-0000-7000-8000-000000000008",
+}
+LINES = [
+    {"account": "411900", "credit": None, "debit": "120.00", "label": "Client Format"},
+    {"account": "706000", "credit": "100.00", "debit": None, "label": None},
+    {"account": "445710", "credit": "20.00", "debit": None, "label": None},
+]
+
+# In replay order: each row may depend on the ones before it.
+ROWS: list[tuple[str, dict[str, Any]]] = [
+    (
+        "ledger.create",
+        {
+            "chart": "pcg",
+            "code": "fmt",
+            "currency": "EUR",
+            "id": IDS["ledger"],
+            "name": "Format SAS",
+            "now": NOW,
+        },
+    ),
+    ("ledger.rename", {"ledger": "fmt", "name": "Format SA"}),
+    (
+        "account.create",
+        {"id": IDS["account"], "ledger": "fmt", "name": "Client F", "now": NOW, "number": "411900"},
+    ),
+    (
+        "account.update",
+        {"active": None, "ledger": "fmt", "name": "Client Format", "number": "411900"},
+    ),
+    (
+        "account.create",
+        {"id": IDS["closing"], "ledger": "fmt", "name": "Erreur", "now": NOW, "number": "411901"},
+    ),
+    ("account.delete", {"ledger": "fmt", "number": "411901"}),
+    (
+        "journal.create",
+        {"code": "VE2", "id": IDS["journal"], "ledger": "fmt", "name": "Ventes 2", "now": NOW},
+    ),
+    (
+        "entry.post",
+        {
+            "draft": {
+                "date": "2026-11-23",
+                "journal": "VE2",
+                "label": "Facture F-1",
+                "lines": LINES,
+                "reference": "F-1",
+            },
+            "entry_id": IDS["entry"],
+            "idempotency": None,
+            "ledger": "fmt",
+            "now": NOW,
+        },
+    ),
+    (
+        "entry.post",
+        {
+            "draft": {
+                "date": "2026-11-24",
+                "journal": "VE2",
+                "label": "Facture F-2",
+                "lines": LINES,
+                "reference": None,
+            },
+            "entry_id": IDS["keyed"],
+            "idempotency": {"fingerprint": "f" * 64, "key": "order-2", "scope": "ledger:fmt"},
+            "ledger": "fmt",
+            "now": NOW,
+        },
+    ),
+    (
+        "entry.reverse",
+        {
+            "date": "2026-11-30",
+            "entry_id": IDS["entry"],
+            "idempotency": None,
+            "label": None,
+            "ledger": "fmt",
+            "now": NOW,
+            "reversal_id": IDS["reversal"],
+        },
+    ),
+    (
+        "key.issue",
+        {
+            "id": IDS["key"],
+            "key_hash": auth_service.hash_key(KEY),
+            "name": "format-viewer",
+            "now": NOW,
+            "prefix": auth_service.key_prefix(KEY),
+            "role": "viewer",
+        },
+    ),
+    ("key.revoke", {"id": IDS["key"], "now": NOW}),
+]
+
+
+def _stored(args: dict[str, Any]) -> str:
+    """The bytes a journal row holds (store/journal.py writes them so)."""
+    return json.dumps(args, separators=(",", ":"), sort_keys=True)
+
+
+def test_every_operation_has_a_stored_form_here() -> None:
+    assert {name for name, _ in ROWS} == set(operations())
+
+
+def test_every_stored_form_is_read_and_written_back_byte_for_byte() -> None:
+    registry = operations()
+    for name, args in ROWS:
+        op = decode(registry[name], json.loads(_stored(args)))
+        assert op.name == name
+        assert _stored(op.to_json()) == _stored(args), name
+
+
+async def test_rows_of_the_earlier_format_replay_with_their_effect(
+    cluster: PrivateCluster, database: str, app_factory: AppFactory
+) -> None:
+    async with asyncio.timeout(30), app_factory(cluster.url(database)) as app:
+        store = app.state.store
+        assert store.fallback is not None
+        async with AsyncSession(store.fallback) as session, session.begin():
+            for index, (name, args) in enumerate(ROWS):
+                await journal.append(
+                    session,
+                    op_id=uuid.UUID(int=index + 1),
+                    operation=name,
+                    args=args,
+                    now=app.state.clock.now(),
+                )
+
+        async def drained() -> ReplayStatus | None:
+            status = await store.replay_status()
+            return None if status is None or status.pending else status
+
+        outcome = await wait_until(drained, within=20, what="the journal replayed")
+        conflicts = await store.list_journal([journal.CONFLICT])
+        assert outcome.conflicts == 0, [(r.operation, r.reason) for r in conflicts]
+        assert outcome.applied == len(ROWS)
+
+    ledger = await cluster.fetch(database, "SELECT id, name FROM ledgers WHERE code = 'fmt'")
+    assert [(str(r["id"]), r["name"]) for r in ledger] == [(IDS["ledger"], "Format SA")]
+    accounts = await cluster.fetch(
+        database,
+        "SELECT number, name, active FROM accounts WHERE ledger_id = $1 AND number LIKE '4119%'",
+        ledger[0]["id"],
+    )
+    assert [(r["number"], r["name"], r["active"]) for r in accounts] == [
+        ("411900", "Client Format", True)
+    ]
+    journals = await cluster.fetch(
+        database, "SELECT id FROM journals WHERE code = 'VE2' AND ledger_id = $1", ledger[0]["id"]
+    )
+    assert [str(r["id"]) for r in journals] == [IDS["journal"]]
+    entries = await cluster.fetch(
+        database,
+        "SELECT id, reverses_id, origin, entry_date::text AS day FROM entries "
+        "WHERE ledger_id = $1 ORDER BY id",
+        ledger[0]["id"],
+    )
+    assert [
+        (str(r["id"]), r["reverses_id"] and str(r["reverses_id"]), r["day"]) for r in entries
+    ] == [
+        (IDS["entry"], None, "2026-11-23"),
+        (IDS["keyed"], None, "2026-11-24"),
+        (IDS["reversal"], IDS["entry"], "2026-11-30"),
+    ]
+    assert {r["origin"] for r in entries} == {"fallback"}
+    keyed = await cluster.fetch(
+        database, "SELECT status_code FROM idempotency_keys WHERE key = 'order-2'"
+    )
+    assert [r["status_code"] for r in keyed] == [201]
+    keys = await cluster.fetch(
+        database,
+        "SELECT role, revoked_at IS NOT NULL AS revoked FROM api_keys WHERE id = $1",
+        uuid.UUID(IDS["key"]),
+    )
+    assert [(r["role"], r["revoked"]) for r in keys] == [("viewer", True)]
+
+
+async def test_a_row_whose_arguments_cannot_be_read_becomes_a_visible_conflict(
+    cluster: PrivateCluster, database: str, app_factory: AppFactory
+) -> None:
+    async with asyncio.timeout(30), app_factory(cluster.url(database)) as app:
+        store = app.state.store
+        assert store.fallback is not None
+        async with AsyncSession(store.fallback) as session, session.begin():
+            await journal.append(
+                session,
+                op_id=uuid.UUID(int=99),
+                operation="entry.post",
+                args={"ledger": "main", "entry_id": "not-a-uuid"},
+                now=app.state.clock.now(),
+            )
+
+        async def settled() -> ReplayStatus | None:
+            status = await store.replay_status()
+            return None if status is None or status.pending else status
+
+        outcome = await wait_until(settled, within=20, what="the row settled")
+        assert outcome.conflicts == 1
+        (row,) = await store.list_journal([journal.CONFLICT])
+        assert row.conflict_type == "malformed-operation"
+        assert "entry.post" in (row.reason or "")
