@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 
-.PHONY: help install run key test lint format typecheck pytest smoke bench clean
+.PHONY: help install run key test lint format typecheck pytest smoke bench bench-load clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,8 +50,11 @@ pytest: install ## The test suite (PostgreSQL tests need TEST_DATABASE_URL reach
 smoke: install ## Serve a real process on a free port and run scripts/smoke_tests.sh against it
 	PATH="$(abspath $(BIN)):$$PATH" scripts/serve_and_smoke.sh
 
-bench: install ## Benchmarks: figures and ratios against a baseline measured in the same run
+bench: install ## Benchmarks (not in `make test`): served posting vs pgbench and a peer on a private PostgreSQL, then in-process figures
 	$(BIN)/python -m bench
+
+bench-load: install ## Seed BENCH_ENTRIES (1,000,000) sealed 3-line entries into DATABASE_URL (PostgreSQL) with COPY
+	$(BIN)/python -m bench load
 
 clean: ## Remove the virtualenv, caches and local databases
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis dev.db* test.db* fallback.db*
