@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
+from pydantic import BeforeValidator, Field
 
 from grandlivre.auth.deps import AdminPrincipal
 from grandlivre.deps import StoreDep
 from grandlivre.ops import security
 from grandlivre.replay.schemas import JournalRow, ReplayState, Resolution
-from grandlivre.schemas import PROBLEM_RESPONSES
+from grandlivre.schemas import PROBLEM_RESPONSES, query_int
 from grandlivre.store import ConflictAction, journal
 
 router = APIRouter(prefix="/api/v1/ops/replay", tags=["operations"], responses=PROBLEM_RESPONSES)
 
-RowId = Annotated[int, Path(ge=1, le=2**53)]
+RowId = Annotated[
+    int, Field(ge=1, le=2**53), BeforeValidator(query_int), Path(description="A journal row id.")
+]
 
 
 @router.get("", response_model=ReplayState)
