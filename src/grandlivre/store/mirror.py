@@ -108,14 +108,32 @@ async def sync_once(primary: AsyncEngine, fallback: AsyncEngine, now: datetime) 
     )
 
 
-async def _changed_rows(
-    conn: AsyncConnection, table: Table, low: int, horizon: int
-) -> list[dict[str, Any]]:
+def _window(table: Table, low: int, horizon: int) -> Any:
     window = and_(table.c.txid >= low, table.c.txid < horizon)
     if low == 0:
         # Rows written before the stamping trigger existed carry no txid.
         window = or_(window, table.c.txid.is_(None))
-    result = await conn.execute(select(table).where(window).order_by(table.c.txid))
+    return window
+
+
+async def _changed_rows(
+    conn: AsyncConnection, table: Table, low: int, horizon: int
+) -> list[dict[str, Any]]:
+    if table.name == "entry_lines":
+        # Lines go with their entry. Sealing re-stamps an entry with a later txid than its
+        # lines': copied by their own txid, lines could arrive before their entry does (a
+        # foreign key the round cannot satisfy). Lines never change once written, so copying
+        # those of every entry copied in the round copies each of them, and none too early.
+        entries = Entry.__table__
+        query = (
+            select(table)
+            .join(entries, entries.c.id == table.c.entry_id)
+            .where(_window(entries, low, horizon))  # type: ignore[arg-type]
+            .order_by(table.c.entry_id, table.c.position)
+        )
+    else:
+        query = select(table).where(_window(table, low, horizon)).order_by(table.c.txid)
+    result = await conn.execute(query)
     return [dict(row) for row in result.mappings()]
 
 
