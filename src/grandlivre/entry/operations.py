@@ -121,25 +121,49 @@ class PostEntry(_EntryWrite):
     idempotency: IdempotencyArgs | None = None
 
     async def apply(self, session: AsyncSession, ctx: OpContext) -> Outcome:
-        """Post the entry, once per Idempotency-Key."""
-        if ctx.replaying and await service.entry_exists(session, self.entry_id):
-            raise AlreadyApplied(self.entry_id)
-        return await _once(
+        """Post the entry, once per Idempotency-Key: one query to read, one to write."""
+        posting = service.Posting(self.entry_id, self.draft)
+        key = self.idempotency
+        context = await service.load_context(
             session,
-            self.idempotency,
-            self.now,
-            ctx,
-            lambda read_back: service.post_entry(
-                session,
-                self.ledger,
-                self.draft,
-                entry_id=self.entry_id,
-                now=self.now,
-                status=ctx.entry_status,
-                origin=ctx.origin,
-                read_back=read_back,
-            ),
+            self.ledger,
+            [posting],
+            idempotency=(key.scope, key.key) if key else None,
+            look_for_ids=ctx.replaying,
         )
+        if ctx.replaying and context.existing:
+            raise AlreadyApplied(self.entry_id)
+        if key is not None and context.stored is not None:
+            if ctx.replaying:
+                # The key was answered on PostgreSQL meanwhile: the client's one write is there.
+                raise AlreadyApplied(key.key)
+            stored = context.stored
+            return idempotency.answer_stored(
+                key.fingerprint,
+                fingerprint=stored.fingerprint,
+                status_code=stored.status_code,
+                body=stored.body,
+            )
+        checked = service.check_posting(
+            context, posting, now=self.now, status=ctx.entry_status, origin=ctx.origin
+        )
+        if ctx.replaying and key is None:
+            # Nobody waits for this answer: write without rendering it.
+            await service.write_postings(session, [checked])
+            return Outcome(status.HTTP_201_CREATED, {}, replayed=False)
+        body = EntryRead.of(checked.view).model_dump(mode="json")
+        row = None
+        if key is not None:
+            row = idempotency.stored_row(
+                scope=key.scope,
+                key=key.key,
+                fingerprint=key.fingerprint,
+                status_code=status.HTTP_201_CREATED,
+                body=body,
+                now=self.now,
+            )
+        await service.write_postings(session, [checked], idempotency_row=row)
+        return Outcome(status.HTTP_201_CREATED, body, replayed=False)
 
     async def discard_local(self, session: AsyncSession) -> None:
         """Remove the entry from the fallback, and its key with it."""

@@ -10,20 +10,28 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    Integer,
+    String,
+    Text,
+    Uuid,
     delete,
     exists,
     func,
     insert,
+    literal,
     literal_column,
+    null,
     or_,
     select,
     text,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grandlivre.db.tables import Account, Entry, EntryLine, Journal, Ledger
+from grandlivre.db.tables import Account, Entry, EntryLine, IdempotencyKey, Journal, Ledger
 
 # First key of the advisory locks that elect a ledger's sealer (the second is the ledger's);
 # an arbitrary constant, apart from the migration lock, which takes a single bigint key.
@@ -41,13 +49,134 @@ class LineRow:
     label: str | None
 
 
-async def insert_entry(
-    session: AsyncSession, entry: Entry, lines: Iterable[dict[str, Any]]
+@dataclass(frozen=True)
+class StoredResponse:
+    """The response stored for an Idempotency-Key."""
+
+    fingerprint: str
+    status_code: int
+    body: str
+
+
+@dataclass
+class PostingContext:
+    """What posting into a ledger needs to know, read in one query.
+
+    The ledger, the journals and accounts the entries name (missing ones are absent), the
+    response stored for the request's Idempotency-Key, and which of the entry ids exist.
+    """
+
+    ledger_id: uuid.UUID
+    code: str
+    decimals: int
+    journals: dict[str, uuid.UUID]
+    accounts: dict[str, tuple[uuid.UUID, bool]]
+    stored: StoredResponse | None
+    existing: set[uuid.UUID]
+
+
+def _row(
+    kind: str,
+    *,
+    ref: Any = None,
+    name: Any = None,
+    flag: Any = None,
+    num: Any = None,
+    body: Any = None,
+) -> Any:
+    return select(
+        literal(kind, String).label("kind"),
+        (ref if ref is not None else null()).cast(Uuid).label("ref"),
+        (name if name is not None else null()).cast(String).label("name"),
+        (flag if flag is not None else null()).cast(Boolean).label("flag"),
+        (num if num is not None else null()).cast(Integer).label("num"),
+        (body if body is not None else null()).cast(Text).label("body"),
+    )
+
+
+async def posting_context(
+    session: AsyncSession,
+    ledger_code: str,
+    *,
+    journals: Iterable[str],
+    accounts: Iterable[str],
+    idempotency: tuple[str, str] | None = None,
+    entry_ids: Iterable[uuid.UUID] = (),
+) -> PostingContext | None:
+    """Read everything a posting checks in one round trip; None when the ledger is unknown."""
+    ledger = select(Ledger.id).where(Ledger.code == ledger_code).scalar_subquery()
+    parts = [
+        _row("ledger", ref=Ledger.id, name=Ledger.code, num=Ledger.decimals).where(
+            Ledger.code == ledger_code
+        ),
+        _row("journal", ref=Journal.id, name=Journal.code).where(
+            Journal.ledger_id == ledger, Journal.code.in_(sorted(set(journals)))
+        ),
+        _row("account", ref=Account.id, name=Account.number, flag=Account.active).where(
+            Account.ledger_id == ledger, Account.number.in_(sorted(set(accounts)))
+        ),
+    ]
+    if idempotency is not None:
+        scope, key = idempotency
+        parts.append(
+            _row(
+                "stored",
+                name=IdempotencyKey.fingerprint,
+                num=IdempotencyKey.status_code,
+                body=IdempotencyKey.response_body,
+            ).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+        )
+    wanted = sorted(set(entry_ids))
+    if wanted:
+        parts.append(_row("entry", ref=Entry.id).where(Entry.id.in_(wanted)))
+    found: PostingContext | None = None
+    rest = []
+    for row in await session.execute(union_all(*parts)):
+        if row.kind == "ledger":
+            found = PostingContext(row.ref, row.name, row.num, {}, {}, None, set())
+        else:
+            rest.append(row)
+    if found is None:
+        return None
+    for row in rest:
+        if row.kind == "journal":
+            found.journals[row.name] = row.ref
+        elif row.kind == "account":
+            found.accounts[row.name] = (row.ref, bool(row.flag))
+        elif row.kind == "stored":
+            found.stored = StoredResponse(row.name, row.num, row.body)
+        else:
+            found.existing.add(row.ref)
+    return found
+
+
+async def insert_entries(
+    session: AsyncSession,
+    entries: Sequence[dict[str, Any]],
+    lines: Sequence[dict[str, Any]],
+    idempotency: dict[str, Any] | None = None,
 ) -> None:
-    """Insert an entry and its lines."""
-    session.add(entry)
-    await session.flush()
-    await session.execute(insert(EntryLine), list(lines))
+    """Insert entries, their lines and the response to an Idempotency-Key, in one statement
+    on PostgreSQL (data-modifying CTEs), in two or three on SQLite.
+
+    A concurrent twin (same entry id, same key, a reversal of the same entry) makes this raise
+    IntegrityError; the store then runs the unit again, which sees the winner.
+    """
+    if not entries:
+        return
+    entry_insert = insert(Entry).values(list(entries))
+    line_insert = insert(EntryLine).values(list(lines))
+    key_insert = insert(IdempotencyKey).values(idempotency) if idempotency is not None else None
+    if _is_postgresql(session):
+        statement = line_insert.add_cte(entry_insert.cte("new_entries"))
+        if key_insert is not None:
+            statement = statement.add_cte(key_insert.cte("new_key"))
+        await session.execute(statement)
+        return
+    await session.execute(entry_insert)
+    await session.execute(line_insert)
+    if key_insert is not None:
+        await session.execute(key_insert)
 
 
 async def get_entry(

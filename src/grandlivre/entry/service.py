@@ -18,6 +18,7 @@ from grandlivre.errors import (
     InactiveAccount,
     InvalidAmount,
     InvalidReversalDate,
+    LedgerNotFound,
     ReversalOfReversal,
     UnbalancedEntry,
     UnknownAccount,
@@ -152,6 +153,134 @@ def check_balanced(amounts: Sequence[int], decimals: int) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Posting:
+    """An entry to post: its id (given before any store is touched), what the client sent,
+    the entry it reverses, and whether deactivated accounts may be used (by a reversal)."""
+
+    entry_id: uuid.UUID
+    draft: EntryDraft
+    reverses: uuid.UUID | None = None
+    allow_inactive: bool = False
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A posting that passed every rule: the view to answer with and the rows to insert."""
+
+    view: EntryView
+    entry_row: dict[str, Any]
+    line_rows: list[dict[str, Any]]
+
+
+async def load_context(
+    session: AsyncSession,
+    ledger_code: str,
+    postings: Sequence[Posting],
+    *,
+    idempotency: tuple[str, str] | None = None,
+    look_for_ids: bool = False,
+) -> repo.PostingContext:
+    """Read in one round trip what posting `postings` checks; raise LedgerNotFound."""
+    context = await repo.posting_context(
+        session,
+        ledger_code,
+        journals={p.draft.journal for p in postings},
+        accounts={line.account for p in postings for line in p.draft.lines},
+        idempotency=idempotency,
+        entry_ids=[p.entry_id for p in postings] if look_for_ids else (),
+    )
+    if context is None:
+        raise LedgerNotFound(f"no ledger with code {ledger_code!r}")
+    return context
+
+
+def check_posting(
+    context: repo.PostingContext,
+    posting: Posting,
+    *,
+    now: datetime,
+    status: str,
+    origin: str,
+) -> Checked:
+    """Check every rule of double entry against the context; raise the first one broken."""
+    draft = posting.draft
+    amounts = signed_amounts(draft.lines, context.decimals)
+    check_balanced(amounts, context.decimals)
+    journal_id = context.journals.get(draft.journal)
+    if journal_id is None:
+        raise UnknownJournal(f"no journal {draft.journal!r} in ledger {context.code!r}")
+    missing = sorted({line.account for line in draft.lines} - context.accounts.keys())
+    if missing:
+        raise UnknownAccount(
+            f"no account {', '.join(missing)} in ledger {context.code!r}", accounts=missing
+        )
+    inactive = sorted(
+        {line.account for line in draft.lines if not context.accounts[line.account][1]}
+    )
+    if inactive and not posting.allow_inactive:
+        raise InactiveAccount(
+            f"account {', '.join(inactive)} is inactive; reactivate it or use another",
+            accounts=inactive,
+        )
+    view = EntryView(
+        id=posting.entry_id,
+        ledger=context.code,
+        decimals=context.decimals,
+        journal=draft.journal,
+        date=draft.date,
+        label=draft.label,
+        reference=draft.reference,
+        status=status,
+        origin=origin,
+        created_at=now,
+        reverses=posting.reverses,
+        reversed_by=None,
+        lines=[
+            LineView(line.account, amount, line.label)
+            for line, amount in zip(draft.lines, amounts, strict=True)
+        ],
+    )
+    entry_row = {
+        "id": posting.entry_id,
+        "ledger_id": context.ledger_id,
+        "journal_id": journal_id,
+        "entry_date": draft.date,
+        "label": draft.label,
+        "reference": draft.reference,
+        "status": status,
+        "origin": origin,
+        "created_at": now,
+        "reverses_id": posting.reverses,
+    }
+    line_rows = [
+        {
+            "entry_id": posting.entry_id,
+            "position": position,
+            "account_id": context.accounts[line.account][0],
+            "amount": amount,
+            "label": line.label,
+        }
+        for position, (line, amount) in enumerate(zip(draft.lines, amounts, strict=True))
+    ]
+    return Checked(view, entry_row, line_rows)
+
+
+async def write_postings(
+    session: AsyncSession,
+    checked: Sequence[Checked],
+    *,
+    idempotency_row: dict[str, Any] | None = None,
+) -> None:
+    """Insert checked postings (and the response to their Idempotency-Key) in one go."""
+    await repo.insert_entries(
+        session,
+        [c.entry_row for c in checked],
+        [row for c in checked for row in c.line_rows],
+        idempotency_row,
+    )
+
+
 async def post_entry(
     session: AsyncSession,
     ledger_code: str,
@@ -165,59 +294,16 @@ async def post_entry(
     read_back: bool = True,
     allow_inactive: bool = False,
 ) -> EntryView | None:
-    """Check every rule of double entry and record the entry; return it as read back.
+    """Check every rule of double entry and record the entry; return it as it now stands.
 
-    `read_back=False` skips reading it back (a replay that has no response to store).
+    The answer is built from what was written, not read back: an entry is immutable, and
+    nothing but this transaction wrote it.
     """
-    ledger = await ledger_service.get_ledger(session, ledger_code)
-    amounts = signed_amounts(draft.lines, ledger.decimals)
-    check_balanced(amounts, ledger.decimals)
-    journal = await ledger_repo.get_journal(session, ledger.id, draft.journal)
-    if journal is None:
-        raise UnknownJournal(f"no journal {draft.journal!r} in ledger {ledger.code!r}")
-    accounts = await ledger_repo.get_accounts(
-        session, ledger.id, (line.account for line in draft.lines)
-    )
-    missing = sorted({line.account for line in draft.lines} - accounts.keys())
-    if missing:
-        raise UnknownAccount(
-            f"no account {', '.join(missing)} in ledger {ledger.code!r}", accounts=missing
-        )
-    inactive = sorted(number for number, account in accounts.items() if not account.active)
-    if inactive and not allow_inactive:
-        raise InactiveAccount(
-            f"account {', '.join(inactive)} is inactive; reactivate it or use another",
-            accounts=inactive,
-        )
-    entry = Entry(
-        id=entry_id,
-        ledger_id=ledger.id,
-        journal_id=journal.id,
-        entry_date=draft.date,
-        label=draft.label,
-        reference=draft.reference,
-        status=status,
-        origin=origin,
-        created_at=now,
-        reverses_id=reverses,
-    )
-    await repo.insert_entry(
-        session,
-        entry,
-        (
-            {
-                "entry_id": entry_id,
-                "position": position,
-                "account_id": accounts[line.account].id,
-                "amount": amount,
-                "label": line.label,
-            }
-            for position, (line, amount) in enumerate(zip(draft.lines, amounts, strict=True))
-        ),
-    )
-    if not read_back:
-        return None
-    return (await _views(session, ledger, [entry]))[0]
+    posting = Posting(entry_id, draft, reverses=reverses, allow_inactive=allow_inactive)
+    context = await load_context(session, ledger_code, [posting])
+    checked = check_posting(context, posting, now=now, status=status, origin=origin)
+    await write_postings(session, [checked])
+    return checked.view if read_back else None
 
 
 async def get_entry(session: AsyncSession, ledger_code: str, entry_id: uuid.UUID) -> EntryView:

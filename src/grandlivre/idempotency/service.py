@@ -36,6 +36,31 @@ async def forget(session: AsyncSession, scope: str, key: str) -> None:
     await repo.remove(session, scope, key)
 
 
+def answer_stored(
+    request_fingerprint: str, *, fingerprint: str, status_code: int, body: str
+) -> Outcome:
+    """Replay a stored response to a retry of the same request; refuse another request."""
+    if fingerprint != request_fingerprint:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used with a different request; use a new key"
+        )
+    return Outcome(status_code, json.loads(body), replayed=True)
+
+
+def stored_row(
+    *, scope: str, key: str, fingerprint: str, status_code: int, body: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """Return the row that stores a response, for an insert in the write's own statement."""
+    return {
+        "scope": scope,
+        "key": key,
+        "fingerprint": fingerprint,
+        "status_code": status_code,
+        "response_body": json.dumps(body, separators=(",", ":")),
+        "created_at": now,
+    }
+
+
 async def run_once(
     session: AsyncSession,
     *,
@@ -54,11 +79,12 @@ async def run_once(
     """
     stored = await repo.get(session, scope, key)
     if stored is not None:
-        if stored.fingerprint != request_fingerprint:
-            raise IdempotencyKeyReused(
-                "this Idempotency-Key was used with a different request; use a new key"
-            )
-        return Outcome(stored.status_code, json.loads(stored.response_body), replayed=True)
+        return answer_stored(
+            request_fingerprint,
+            fingerprint=stored.fingerprint,
+            status_code=stored.status_code,
+            body=stored.response_body,
+        )
     status_code, body = await action()
     await repo.add(
         session,
