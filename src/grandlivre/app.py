@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from grandlivre.auth import api as keys_api
 from grandlivre.auth import operations as auth_operations
+from grandlivre.auth import service as auth_service
 from grandlivre.auth.deps import Guard
 from grandlivre.clock import Clock, IdFactory, SystemClock, UUID7Factory
 from grandlivre.config import Settings, get_settings
@@ -154,6 +155,7 @@ def create_app(
         app.state.store = store
         prepare = preparer(settings, clock)
         await store.open(prepare if settings.migrate_on_start else None, recover=prepare)
+        app.state.guard.keys = auth_service.KeyCache(store.signals)
         await limiter.probe()
         log.info("started", mode=store.mode.value, rate_limits=limiter.backend)
         try:

@@ -26,7 +26,8 @@ from grandlivre.ops.ratelimit import Decision, RateLimiter
 
 
 class Guard:
-    """What the guard needs from the application: limiter, limits, trusted proxies."""
+    """What the guard needs from the application: limiter, limits, trusted proxies, and the
+    cache of valid keys (filled once the store is open)."""
 
     def __init__(
         self,
@@ -35,7 +36,9 @@ class Guard:
         key_limit: RateLimitItem,
         anonymous_limit: RateLimitItem,
         trusted_proxies: list[Network],
+        keys: service.KeyCache | None = None,
     ) -> None:
+        self.keys = keys
         self.limiter = limiter
         self.key_limit = key_limit
         self.anonymous_limit = anonymous_limit
@@ -107,13 +110,19 @@ async def authenticate(
         if scheme.lower() != "bearer" or not token or len(token) > 256:
             failure = ("malformed", "the Authorization header must be `Bearer <key>`")
         else:
-            row = await store.read(lambda s: service.find_key(s, token))
-            if row is None:
-                failure = ("invalid", "this API key is not known")
-            elif row.revoked_at is not None:
-                failure = ("revoked", "this API key has been revoked")
-            else:
-                principal = service.principal_of(row)
+            key_hash = service.hash_key(token)
+            principal = guard.keys.get(key_hash) if guard.keys is not None else None
+            if principal is None:
+                generation = guard.keys.generation() if guard.keys is not None else 0
+                row = await store.read(lambda s: service.find_key_by_hash(s, key_hash))
+                if row is None:
+                    failure = ("invalid", "this API key is not known")
+                elif row.revoked_at is not None:
+                    failure = ("revoked", "this API key has been revoked")
+                else:
+                    principal = service.principal_of(row)
+                    if guard.keys is not None:
+                        guard.keys.put(key_hash, principal, generation)
     await _count(request, guard, principal, ip)
     if principal is None:
         assert failure is not None

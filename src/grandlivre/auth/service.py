@@ -16,8 +16,10 @@ from grandlivre.auth import repository as repo
 from grandlivre.clock import Clock, IdFactory
 from grandlivre.db.tables import ApiKey
 from grandlivre.errors import KeyNotFound
+from grandlivre.store import signals
 
 KEY_PREFIX = "gl_"
+KEYS_TOPIC = "keys"
 
 
 class Role(enum.StrEnum):
@@ -83,6 +85,7 @@ async def store_key(
         revoked_at=None,
     )
     await repo.add(session, row)
+    await signals.announce(session, KEYS_TOPIC)
     return row
 
 
@@ -113,6 +116,11 @@ async def find_key(session: AsyncSession, key: str) -> ApiKey | None:
     return await repo.get_by_hash(session, hash_key(key))
 
 
+async def find_key_by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:
+    """Return the row of a key by its hash, revoked or not, or None if it is unknown."""
+    return await repo.get_by_hash(session, key_hash)
+
+
 def principal_of(row: ApiKey) -> Principal:
     """Describe the caller behind a key row."""
     return Principal(key_id=row.id, name=row.name, role=Role(row.role), prefix=row.prefix)
@@ -133,4 +141,44 @@ async def revoke_key(session: AsyncSession, key_id: uuid.UUID, *, now: datetime)
     if row.revoked_at is None:
         row.revoked_at = now
         await session.flush()
+        # Every process drops what it cached of keys when this commits.
+        await signals.announce(session, KEYS_TOPIC)
     return row
+
+
+class KeyCache:
+    """Principals of valid keys by key hash, trusted only while change signals say so.
+
+    A cached principal is used only if no key changed since it was read (the generation of
+    the store's change signals) and the process listens for changes: a revocation on any
+    process of any replica reaches this one within the notification's delivery time. Unknown
+    and revoked keys are never cached, and the size is bounded.
+    """
+
+    def __init__(self, changes: signals.ChangeSignals, *, size: int = 10_000) -> None:
+        self._changes = changes
+        self._size = size
+        self._entries: dict[str, tuple[int, Principal]] = {}
+
+    def get(self, key_hash: str) -> Principal | None:
+        """Return the cached principal of a key, if it may be trusted."""
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        generation, principal = entry
+        if not self._changes.trusts(generation):
+            del self._entries[key_hash]
+            return None
+        return principal
+
+    def generation(self) -> int:
+        """Return the generation to pass to `put` for a key about to be read."""
+        return self._changes.generation
+
+    def put(self, key_hash: str, principal: Principal, generation: int) -> None:
+        """Cache a principal read at `generation` (dropped at once if that is already old)."""
+        if not self._changes.trusts(generation):
+            return
+        if len(self._entries) >= self._size:
+            self._entries.clear()
+        self._entries[key_hash] = (generation, principal)
