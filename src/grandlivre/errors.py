@@ -218,6 +218,13 @@ class InvalidDateRange(Unprocessable):
     title = "Invalid date range"
 
 
+class EntriesRefused(Unprocessable):
+    """Entries of a batch break rules: none was posted; `entries` lists each by index."""
+
+    type = "entries-refused"
+    title = "Entries refused"
+
+
 class InvalidDate(Unprocessable):
     """A date is not a calendar day written YYYY-MM-DD (a number, a timestamp, 2026-02-30)."""
 

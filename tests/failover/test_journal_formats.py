@@ -35,6 +35,8 @@ IDS = {
     "keyed": "01a20ba4-0000-7000-8000-000000000006",
     "reversal": "01a20ba4-0000-7000-8000-000000000007",
     "key": "01a20ba4-0000-7000-8000-000000000008",
+    "batch1": "01a20ba4-0000-7000-8000-000000000009",
+    "batch2": "01a20ba4-0000-7000-8000-00000000000a",
 }
 LINES = [
     {"account": "411900", "credit": None, "debit": "120.00", "label": "Client Format"},
@@ -101,6 +103,27 @@ ROWS: list[tuple[str, dict[str, Any]]] = [
             },
             "entry_id": IDS["keyed"],
             "idempotency": {"fingerprint": "f" * 64, "key": "order-2", "scope": "ledger:fmt"},
+            "ledger": "fmt",
+            "now": NOW,
+        },
+    ),
+    (
+        "entry.post_batch",
+        {
+            "entries": [
+                {
+                    "draft": {
+                        "date": "2026-11-25",
+                        "journal": "VE2",
+                        "label": f"Facture F-{n}",
+                        "lines": LINES,
+                        "reference": f"F-{n}",
+                    },
+                    "entry_id": IDS[f"batch{n}"],
+                }
+                for n in (1, 2)
+            ],
+            "idempotency": None,
             "ledger": "fmt",
             "now": NOW,
         },
@@ -200,6 +223,8 @@ async def test_rows_of_the_earlier_format_replay_with_their_effect(
         (IDS["entry"], None, "2026-11-23"),
         (IDS["keyed"], None, "2026-11-24"),
         (IDS["reversal"], IDS["entry"], "2026-11-30"),
+        (IDS["batch1"], None, "2026-11-25"),
+        (IDS["batch2"], None, "2026-11-25"),
     ]
     assert {r["origin"] for r in entries} == {"fallback"}
     keyed = await cluster.fetch(

@@ -12,8 +12,15 @@ from fastapi.responses import JSONResponse
 from grandlivre.auth.deps import Accountant, Viewer
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
 from grandlivre.entry import sealer, service
-from grandlivre.entry.operations import PostEntry, ReverseEntry, idempotency_args
-from grandlivre.entry.schemas import ChainRead, EntryCreate, EntryRead, ReversalCreate
+from grandlivre.entry.operations import PostEntries, PostEntry, ReverseEntry, idempotency_args
+from grandlivre.entry.schemas import (
+    ChainRead,
+    EntriesCreate,
+    EntriesRead,
+    EntryCreate,
+    EntryRead,
+    ReversalCreate,
+)
 from grandlivre.errors import EntryImmutable, InvalidCursor
 from grandlivre.idempotency import service as idempotency
 from grandlivre.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
@@ -77,6 +84,44 @@ async def post_entry(
         ),
     )
     return _respond(ledger, await store.execute(op))
+
+
+@router.post(
+    "/{ledger}/entries/batch",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntriesRead,
+    dependencies=[Accountant],
+)
+async def post_entries(
+    ledger: str,
+    body: EntriesCreate,
+    request: Request,
+    store: StoreDep,
+    ids: IdsDep,
+    clock: ClockDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Post up to 1,000 entries in one transaction: every one, or none.
+
+    Each entry is checked as a single post would be. If any breaks a rule, nothing is posted
+    and the problem (`entries-refused`) lists each refused entry by its index with its reason.
+    With `Idempotency-Key`, a retry replays the first response.
+    """
+    op = PostEntries(
+        ledger=ledger,
+        postings=tuple((ids.new(), entry.to_draft()) for entry in body.entries),
+        now=clock.now(),
+        idempotency=idempotency_args(
+            ledger,
+            idempotency_key,
+            request.method,
+            request.url.path,
+            body.model_dump(mode="json"),
+        ),
+    )
+    outcome = await store.execute(op)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
 
 
 @router.get("/{ledger}/entries", response_model=Page[EntryRead])

@@ -93,6 +93,61 @@ async def _once(
     return outcome
 
 
+async def _post(
+    session: AsyncSession,
+    ctx: OpContext,
+    *,
+    ledger: str,
+    postings: list[service.Posting],
+    now: datetime,
+    key: IdempotencyArgs | None,
+    render: Callable[[list[service.EntryView]], dict[str, Any]],
+    batch: bool = False,
+) -> Outcome:
+    """Post entries at most once per Idempotency-Key: one query reads what every rule needs
+    (and the stored answer to the key), one statement writes entries, lines and answer."""
+    context = await service.load_context(
+        session,
+        ledger,
+        postings,
+        idempotency=(key.scope, key.key) if key else None,
+        look_for_ids=ctx.replaying,
+    )
+    if ctx.replaying and context.existing:
+        raise AlreadyApplied(postings[0].entry_id)
+    if key is not None and context.stored is not None:
+        if ctx.replaying:
+            # The key was answered on PostgreSQL meanwhile: the client's one write is there.
+            raise AlreadyApplied(key.key)
+        stored = context.stored
+        return idempotency.answer_stored(
+            key.fingerprint,
+            fingerprint=stored.fingerprint,
+            status_code=stored.status_code,
+            body=stored.body,
+        )
+    checked = service.check_postings(
+        context, postings, now=now, status=ctx.entry_status, origin=ctx.origin, batch=batch
+    )
+    if ctx.replaying and key is None:
+        # Nobody waits for this answer: write without rendering it.
+        await service.write_postings(session, checked)
+        return Outcome(status.HTTP_201_CREATED, {}, replayed=False)
+    body = render([c.view for c in checked])
+    row = None
+    if key is not None:
+        row = idempotency.stored_row(
+            scope=key.scope,
+            key=key.key,
+            fingerprint=key.fingerprint,
+            status_code=status.HTTP_201_CREATED,
+            body=body,
+            now=now,
+        )
+    await service.write_postings(session, checked, idempotency_row=row)
+    return Outcome(status.HTTP_201_CREATED, body, replayed=False)
+
+
 class _EntryWrite(Operation[Outcome]):
     """What posting and reversing share: an answer that may replay a stored one."""
 
@@ -122,48 +177,15 @@ class PostEntry(_EntryWrite):
 
     async def apply(self, session: AsyncSession, ctx: OpContext) -> Outcome:
         """Post the entry, once per Idempotency-Key: one query to read, one to write."""
-        posting = service.Posting(self.entry_id, self.draft)
-        key = self.idempotency
-        context = await service.load_context(
+        return await _post(
             session,
-            self.ledger,
-            [posting],
-            idempotency=(key.scope, key.key) if key else None,
-            look_for_ids=ctx.replaying,
+            ctx,
+            ledger=self.ledger,
+            postings=[service.Posting(self.entry_id, self.draft)],
+            now=self.now,
+            key=self.idempotency,
+            render=lambda views: EntryRead.of(views[0]).model_dump(mode="json"),
         )
-        if ctx.replaying and context.existing:
-            raise AlreadyApplied(self.entry_id)
-        if key is not None and context.stored is not None:
-            if ctx.replaying:
-                # The key was answered on PostgreSQL meanwhile: the client's one write is there.
-                raise AlreadyApplied(key.key)
-            stored = context.stored
-            return idempotency.answer_stored(
-                key.fingerprint,
-                fingerprint=stored.fingerprint,
-                status_code=stored.status_code,
-                body=stored.body,
-            )
-        checked = service.check_posting(
-            context, posting, now=self.now, status=ctx.entry_status, origin=ctx.origin
-        )
-        if ctx.replaying and key is None:
-            # Nobody waits for this answer: write without rendering it.
-            await service.write_postings(session, [checked])
-            return Outcome(status.HTTP_201_CREATED, {}, replayed=False)
-        body = EntryRead.of(checked.view).model_dump(mode="json")
-        row = None
-        if key is not None:
-            row = idempotency.stored_row(
-                scope=key.scope,
-                key=key.key,
-                fingerprint=key.fingerprint,
-                status_code=status.HTTP_201_CREATED,
-                body=body,
-                now=self.now,
-            )
-        await service.write_postings(session, [checked], idempotency_row=row)
-        return Outcome(status.HTTP_201_CREATED, body, replayed=False)
 
     async def discard_local(self, session: AsyncSession) -> None:
         """Remove the entry from the fallback, and its key with it."""
@@ -258,4 +280,63 @@ class ReverseEntry(_EntryWrite):
         )
 
 
-OPERATIONS = (PostEntry, ReverseEntry)
+@dataclass(frozen=True)
+class PostEntries(_EntryWrite):
+    """Post up to MAX_BATCH entries, all or none, each with the id the service gave it."""
+
+    name: ClassVar[str] = "entry.post_batch"
+
+    ledger: str
+    postings: tuple[tuple[uuid.UUID, service.EntryDraft], ...]
+    now: datetime
+    idempotency: IdempotencyArgs | None = None
+
+    async def apply(self, session: AsyncSession, ctx: OpContext) -> Outcome:
+        """Post every entry or none, once per Idempotency-Key."""
+        return await _post(
+            session,
+            ctx,
+            ledger=self.ledger,
+            postings=[service.Posting(entry_id, draft) for entry_id, draft in self.postings],
+            now=self.now,
+            key=self.idempotency,
+            render=lambda views: {
+                "items": [EntryRead.of(view).model_dump(mode="json") for view in views]
+            },
+            batch=True,
+        )
+
+    async def discard_local(self, session: AsyncSession) -> None:
+        """Remove the entries from the fallback, and the key with them."""
+        for entry_id, _ in self.postings:
+            await service.discard_entry(session, entry_id)
+        if self.idempotency is not None:
+            await idempotency.forget(session, self.idempotency.scope, self.idempotency.key)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the journaled form."""
+        return {
+            "ledger": self.ledger,
+            "entries": [
+                {"entry_id": str(entry_id), "draft": service.draft_to_json(draft)}
+                for entry_id, draft in self.postings
+            ],
+            "now": codec.iso(self.now),
+            "idempotency": self.idempotency.to_json() if self.idempotency else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Rebuild from the journaled form."""
+        return cls(
+            ledger=codec.text(data["ledger"]),
+            postings=tuple(
+                (codec.an_id(item["entry_id"]), service.draft_from_json(item["draft"]))
+                for item in data["entries"]
+            ),
+            now=codec.instant(data["now"]),
+            idempotency=IdempotencyArgs.from_json(data.get("idempotency")),
+        )
+
+
+OPERATIONS = (PostEntry, PostEntries, ReverseEntry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    bindparam,
     delete,
     exists,
     func,
@@ -32,6 +34,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import Account, Entry, EntryLine, IdempotencyKey, Journal, Ledger
+
+# Bound parameters one statement may carry (asyncpg and SQLite allow 32767).
+MAX_PARAMETERS = 30_000
 
 # First key of the advisory locks that elect a ledger's sealer (the second is the ledger's);
 # an arbitrary constant, apart from the migration lock, which takes a single bigint key.
@@ -94,6 +99,41 @@ def _row(
     )
 
 
+@functools.cache
+def _posting_context_query(with_key: bool, with_ids: bool) -> Any:
+    # Built once per shape, with bound parameters, so that SQLAlchemy compiles it once.
+    code = bindparam("code", type_=String)
+    ledger = select(Ledger.id).where(Ledger.code == code).scalar_subquery()
+    parts = [
+        _row("ledger", ref=Ledger.id, name=Ledger.code, num=Ledger.decimals).where(
+            Ledger.code == code
+        ),
+        _row("journal", ref=Journal.id, name=Journal.code).where(
+            Journal.ledger_id == ledger, Journal.code.in_(bindparam("journals", expanding=True))
+        ),
+        _row("account", ref=Account.id, name=Account.number, flag=Account.active).where(
+            Account.ledger_id == ledger,
+            Account.number.in_(bindparam("accounts", expanding=True)),
+        ),
+    ]
+    if with_key:
+        parts.append(
+            _row(
+                "stored",
+                name=IdempotencyKey.fingerprint,
+                num=IdempotencyKey.status_code,
+                body=IdempotencyKey.response_body,
+            ).where(
+                IdempotencyKey.scope == bindparam("scope"), IdempotencyKey.key == bindparam("key")
+            )
+        )
+    if with_ids:
+        parts.append(
+            _row("entry", ref=Entry.id).where(Entry.id.in_(bindparam("ids", expanding=True)))
+        )
+    return union_all(*parts)
+
+
 async def posting_context(
     session: AsyncSession,
     ledger_code: str,
@@ -104,34 +144,20 @@ async def posting_context(
     entry_ids: Iterable[uuid.UUID] = (),
 ) -> PostingContext | None:
     """Read everything a posting checks in one round trip; None when the ledger is unknown."""
-    ledger = select(Ledger.id).where(Ledger.code == ledger_code).scalar_subquery()
-    parts = [
-        _row("ledger", ref=Ledger.id, name=Ledger.code, num=Ledger.decimals).where(
-            Ledger.code == ledger_code
-        ),
-        _row("journal", ref=Journal.id, name=Journal.code).where(
-            Journal.ledger_id == ledger, Journal.code.in_(sorted(set(journals)))
-        ),
-        _row("account", ref=Account.id, name=Account.number, flag=Account.active).where(
-            Account.ledger_id == ledger, Account.number.in_(sorted(set(accounts)))
-        ),
-    ]
-    if idempotency is not None:
-        scope, key = idempotency
-        parts.append(
-            _row(
-                "stored",
-                name=IdempotencyKey.fingerprint,
-                num=IdempotencyKey.status_code,
-                body=IdempotencyKey.response_body,
-            ).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-        )
     wanted = sorted(set(entry_ids))
+    params: dict[str, Any] = {
+        "code": ledger_code,
+        "journals": sorted(set(journals)),
+        "accounts": sorted(set(accounts)),
+    }
+    if idempotency is not None:
+        params["scope"], params["key"] = idempotency
     if wanted:
-        parts.append(_row("entry", ref=Entry.id).where(Entry.id.in_(wanted)))
+        params["ids"] = wanted
+    query = _posting_context_query(idempotency is not None, bool(wanted))
     found: PostingContext | None = None
     rest = []
-    for row in await session.execute(union_all(*parts)):
+    for row in await session.execute(query, params):
         if row.kind == "ledger":
             found = PostingContext(row.ref, row.name, row.num, {}, {}, None, set())
         else:
@@ -164,17 +190,21 @@ async def insert_entries(
     """
     if not entries:
         return
-    entry_insert = insert(Entry).values(list(entries))
-    line_insert = insert(EntryLine).values(list(lines))
     key_insert = insert(IdempotencyKey).values(idempotency) if idempotency is not None else None
-    if _is_postgresql(session):
-        statement = line_insert.add_cte(entry_insert.cte("new_entries"))
+    parameters = len(entries) * len(entries[0]) + len(lines) * len(lines[0])
+    if _is_postgresql(session) and parameters <= MAX_PARAMETERS:
+        statement = insert(EntryLine).values(list(lines))
+        statement = statement.add_cte(insert(Entry).values(list(entries)).cte("new_entries"))
         if key_insert is not None:
             statement = statement.add_cte(key_insert.cte("new_key"))
         await session.execute(statement)
         return
-    await session.execute(entry_insert)
-    await session.execute(line_insert)
+    # SQLite has no data-modifying CTE; a large batch would pass the drivers' limit of bound
+    # parameters in one statement (32767): several statements, each under the limit.
+    for table, rows in ((Entry, entries), (EntryLine, lines)):
+        per_statement = max(1, MAX_PARAMETERS // len(rows[0]))
+        for start in range(0, len(rows), per_statement):
+            await session.execute(insert(table).values(list(rows[start : start + per_statement])))
     if key_insert is not None:
         await session.execute(key_insert)
 

@@ -111,6 +111,15 @@ class EntryCreate(WriteModel):
         )
 
 
+MAX_BATCH = 1000
+
+
+class EntriesCreate(WriteModel):
+    """Up to 1,000 entries posted together: all of them, or none."""
+
+    entries: list[EntryCreate] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 class ReversalCreate(WriteModel):
     """Options of a reversal: its date (default: the original's) and label (default: "Extourne
     de" and the original's). Leave a field out for its default; null is refused."""
@@ -182,6 +191,12 @@ class EntryRead(BaseModel):
             number=view.number,
             hash=view.hash,
         )
+
+
+class EntriesRead(BaseModel):
+    """The entries of a batch as posted, in the order they were sent."""
+
+    items: list[EntryRead]
 
 
 class ChainRead(BaseModel):

@@ -15,8 +15,10 @@ fallback stay unsealed until their replay reaches PostgreSQL and they are sealed
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -104,18 +106,25 @@ async def seal_pending(
     return sealed
 
 
-async def seal_now(store: Store) -> int:
+async def seal_now(store: Store, *, within: float = 10.0) -> int:
     """Seal every entry committed so far, in every ledger; return how many (tests, the CLI).
 
-    It waits for a sealer at work elsewhere rather than skip its ledger, so that on return
-    nothing committed before the call is left unsealed (on the fallback it does nothing).
+    It waits for a sealer at work elsewhere rather than skip its ledger, and for entries that
+    are committed but not yet sealable (a transaction anywhere on the server that began before
+    they committed holds the horizon back), so that on return nothing committed before the
+    call is left unsealed, unless `within` seconds pass. On the fallback it does nothing.
     """
     total = 0
+    deadline = time.monotonic() + within
     while True:
         sealed = await store.on_primary(lambda s: seal_pending(s, now=store.clock.now(), wait=True))
-        if not sealed:
+        if sealed:
+            total += sealed
+            continue
+        waiting = await store.on_primary(repo.ledgers_with_unsealed)
+        if not waiting or time.monotonic() > deadline:
             return total
-        total += sealed
+        await asyncio.sleep(0.02)
 
 
 async def seal_ledger(

@@ -14,6 +14,8 @@ from grandlivre.db.tables import Entry, Ledger
 from grandlivre.entry import repository as repo
 from grandlivre.errors import (
     AlreadyReversed,
+    DomainError,
+    EntriesRefused,
     EntryNotFound,
     InactiveAccount,
     InvalidAmount,
@@ -264,6 +266,38 @@ def check_posting(
         for position, (line, amount) in enumerate(zip(draft.lines, amounts, strict=True))
     ]
     return Checked(view, entry_row, line_rows)
+
+
+def check_postings(
+    context: repo.PostingContext,
+    postings: Sequence[Posting],
+    *,
+    now: datetime,
+    status: str,
+    origin: str,
+    batch: bool = False,
+) -> list[Checked]:
+    """Check every posting. A single one raises its problem; a batch raises EntriesRefused,
+    naming each refused posting by its index, so that it is posted whole or not at all."""
+    if not batch:
+        return [check_posting(context, postings[0], now=now, status=status, origin=origin)]
+    checked: list[Checked] = []
+    refused: list[dict[str, Any]] = []
+    for index, posting in enumerate(postings):
+        try:
+            checked.append(check_posting(context, posting, now=now, status=status, origin=origin))
+        except DomainError as exc:
+            refused.append(
+                {"index": index, "type": exc.type, "title": exc.title, "detail": exc.detail}
+                | exc.extra
+            )
+    if refused:
+        raise EntriesRefused(
+            f"{len(refused)} of the {len(postings)} entries break a rule; none was posted "
+            f"(first: entry {refused[0]['index']}, {refused[0]['detail']})",
+            entries=refused,
+        )
+    return checked
 
 
 async def write_postings(

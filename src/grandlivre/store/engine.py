@@ -31,6 +31,9 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
+        # A ping at checkout costs a round trip, but without it a connection that PostgreSQL
+        # dropped (a restart too quick for the probes to notice) would fail a request over to
+        # the fallback instead of being replaced.
         pool_pre_ping=True,
         pool_timeout=settings.db_connect_timeout,
         connect_args={

@@ -133,6 +133,15 @@ async def claim_op(session: AsyncSession, op_id: uuid.UUID, now: datetime) -> No
     await session.execute(insert(ReplayedOp).values(op_id=op_id, applied_at=now))
 
 
+async def claim_ops(session: AsyncSession, op_ids: Sequence[uuid.UUID], now: datetime) -> None:
+    """On PostgreSQL, record that operations are applied, in one statement (IntegrityError if
+    any was applied before)."""
+    if op_ids:
+        await session.execute(
+            insert(ReplayedOp).values([{"op_id": op_id, "applied_at": now} for op_id in op_ids])
+        )
+
+
 async def op_claimed(session: AsyncSession, op_id: uuid.UUID) -> bool:
     """Tell whether an operation was applied on PostgreSQL already."""
     return await session.get(ReplayedOp, op_id) is not None

@@ -64,6 +64,7 @@ from grandlivre.store.operations import (
     Registry,
     decode,
 )
+from grandlivre.store.signals import ANNOUNCED, ChangeSignals
 
 T = TypeVar("T")
 
@@ -161,6 +162,10 @@ class Store:
         self._lease: IO[str] | None = None
         self._failures = 0
         self._successes = 0
+        # What in-process caches may trust: PostgreSQL's change notifications, while primary.
+        self.signals = ChangeSignals(
+            engine.url if fallback is not None else None, timeout=self.config.probe_timeout
+        )
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -209,6 +214,8 @@ class Store:
                     self._transition(Mode.recovering, reason="journal not empty at start-up")
         metrics.set_database_mode(self.mode)
         metrics.FALLBACK_ACTIVE.set(1 if self.in_fallback else 0)
+        if self.mode == Mode.primary:
+            await self.signals.ensure_listening()
         if background and (self.fallback is not None or self.periodic):
             self._task = asyncio.create_task(self._background(), name="grandlivre-store")
 
@@ -221,6 +228,7 @@ class Store:
         if self._lease is not None:
             self._lease.close()
             self._lease = None
+        await self.signals.close()
         for engine in (self.engine, self.fallback, self._probe_engine):
             if engine is not None:
                 await engine.dispose()
@@ -447,7 +455,8 @@ class Store:
             for row in rows:
                 outcomes[row.id] = await self._apply_one(session, row)
 
-        await self._write(self.engine, apply_all, retry_on_conflict=False)
+        if not await self._replay_whole(rows, outcomes):
+            await self._write(self.engine, apply_all, retry_on_conflict=False)
         now = self.clock.now()
 
         async def mark_all(session: AsyncSession) -> list[bool]:
@@ -474,6 +483,41 @@ class Store:
                 conflict_type=kind,
             )
         return [outcomes[row.id][0] for row in rows]
+
+    async def _replay_whole(
+        self,
+        rows: Sequence[ReplayJournal],
+        outcomes: dict[int, tuple[journal.Status, str | None, str | None]],
+    ) -> bool:
+        """Apply a batch in one transaction without a savepoint per row; False if any row
+        would not simply apply (a conflict, a duplicate), and nothing was written.
+
+        The common case, every row new and valid, then costs each row its own statements and
+        no more (no SAVEPOINT, no RELEASE, one claim for the whole batch); anything else is
+        left to the row-by-row path, which tells each row's outcome.
+        """
+        ops = []
+        for row in rows:
+            kind = self.operations.get(row.operation)
+            if kind is None:
+                return False
+            try:
+                ops.append(decode(kind, json.loads(row.args)))
+            except (MalformedOperation, ValueError):
+                return False
+
+        async def apply_whole(session: AsyncSession) -> None:
+            await journal.claim_ops(session, [row.op_id for row in rows], self.clock.now())
+            for op in ops:
+                await op.apply(session, REPLAYING)
+
+        try:
+            await self._write(self.engine, apply_whole, retry_on_conflict=False)
+        except (DomainError, AlreadyApplied, IntegrityError):
+            return False
+        outcomes.clear()
+        outcomes.update({row.id: (journal.APPLIED, None, None) for row in rows})
+        return True
 
     async def _apply_one(
         self, session: AsyncSession, row: ReplayJournal
@@ -540,6 +584,8 @@ class Store:
 
     async def _probe_tick(self) -> None:
         healthy = self._healthy = await self._probe()
+        if self.mode == Mode.primary and healthy:
+            await self.signals.ensure_listening()
         if self.mode == Mode.primary:
             self._failures = 0 if healthy else self._failures + 1
             if self._failures >= self.config.probe_failures:
@@ -548,6 +594,9 @@ class Store:
             self._successes = self._successes + 1 if healthy else 0
             if self._successes >= self.config.probe_successes:
                 try:
+                    # Connections pooled before the outage are dead: drop them all at once
+                    # rather than discover each at its checkout.
+                    await self.engine.dispose()
                     if self._prepare_primary is not None:
                         await self._prepare_primary(self.engine)
                     self._transition(Mode.recovering, reason="probes succeeded")
@@ -678,6 +727,8 @@ class Store:
             return
         self.mode = to
         self._failures = self._successes = 0
+        if to != Mode.primary:
+            self.signals.lost()
         if to in (Mode.fallback, Mode.recovering) and before == Mode.primary:
             self.fallback_since = self.clock.now()
         if to == Mode.primary:
@@ -725,7 +776,10 @@ class Store:
                     # Autobegun; closing the session rolls it back.
                     return await fn(session)
                 async with session.begin():
-                    return await fn(session)
+                    result = await fn(session)
+                if session.info.pop(ANNOUNCED, False):
+                    self.signals.changed_here()
+                return result
 
 
 class StepStalled(Exception):
