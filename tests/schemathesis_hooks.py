@@ -17,6 +17,7 @@ from schemathesis import Case, CheckContext, Response
 RULES_OF_THE_BOOKS = frozenset(
     {
         "unbalanced-entry",  # the sum of the lines
+        "entries-refused",  # the same rules, for the entries of a batch
         "unknown-account",  # what the ledger holds
         "inactive-account",
         "unknown-journal",

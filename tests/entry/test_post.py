@@ -99,10 +99,14 @@ async def test_an_entry_of_another_ledger_is_not_found(
     assert_problem(await client.get(url("main", "entries", posted["id"])), 404, "entry-not-found")
 
 
-async def test_an_entry_id_that_is_not_a_uuid_is_refused(
+async def test_an_entry_id_that_is_not_a_uuid_names_no_entry(
     client: httpx.AsyncClient, ledger: str
 ) -> None:
-    assert_problem(await client.get(url(ledger, "entries", "42")), 422, "validation-error")
+    # Entry routes take UUIDs only, so that /entries/batch is never read as an entry's id.
+    assert_problem(await client.get(url(ledger, "entries", "42")), 404, "not-found")
+    refused = await client.put(url(ledger, "entries", "batch"), json={})
+    assert_problem(refused, 405, "method-not-allowed")
+    assert refused.headers["allow"] == "POST"
 
 
 async def test_an_entry_may_omit_reference_and_line_labels(

@@ -155,7 +155,7 @@ async def list_entries(
     return Page(items=[EntryRead.of(v) for v in views], next_cursor=next_cursor)
 
 
-@router.get("/{ledger}/entries/{entry_id}", response_model=EntryRead)
+@router.get("/{ledger}/entries/{entry_id:uuid}", response_model=EntryRead)
 async def get_entry(ledger: str, entry_id: uuid.UUID, store: StoreDep) -> EntryRead:
     """Read one entry."""
     return EntryRead.of(await store.read(lambda s: service.get_entry(s, ledger, entry_id)))
@@ -207,7 +207,9 @@ async def verify_chain(ledger: str, store: StoreDep) -> ChainRead:
 
 
 @router.api_route(
-    "/{ledger}/entries/{entry_id}",
+    # Only paths whose last part is a UUID: PUT on /entries/batch is not an entry's, and gets
+    # the 405 (Allow: POST) of the batch route.
+    "/{ledger}/entries/{entry_id:uuid}",
     methods=["PUT", "PATCH", "DELETE"],
     include_in_schema=False,
     dependencies=[Accountant],
