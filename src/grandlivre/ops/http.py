@@ -28,7 +28,8 @@ DOCS_PATHS = ("/docs", "/redoc")
 def route_label(scope: Scope) -> str:
     """Return the route template that matched (never the raw path), or `unmatched`."""
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    # The template without its convertors (`{entry_id}`, not `{entry_id:uuid}`), as documented.
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return path if isinstance(path, str) else "unmatched"
 
 
