@@ -8,11 +8,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from grandlivre.auth.deps import Accountant, Viewer
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
 from grandlivre.entry import sealer, service
-from grandlivre.entry.operations import PostEntries, PostEntry, ReverseEntry, idempotency_args
+from grandlivre.entry.operations import (
+    IdempotencyArgs,
+    PostEntries,
+    PostEntry,
+    ReverseEntry,
+    idempotency_args,
+)
 from grandlivre.entry.schemas import (
     ChainRead,
     EntriesCreate,
@@ -46,6 +53,15 @@ JournalFilter = Annotated[str | None, Query(pattern=r"^[A-Z0-9]{1,8}$")]
 AccountFilter = Annotated[str | None, Query(pattern=r"^[0-9]{1,20}$")]
 
 
+def _key_args(
+    request: Request, ledger: str, key: str | None, body: BaseModel
+) -> IdempotencyArgs | None:
+    """The Idempotency-Key of a write and the fingerprint of its method, path and body."""
+    return idempotency_args(
+        ledger, key, request.method, request.url.path, body.model_dump(mode="json")
+    )
+
+
 def _respond(ledger: str, outcome: idempotency.Outcome) -> JSONResponse:
     headers = {"Location": f"/api/v1/ledgers/{ledger}/entries/{outcome.body['id']}"}
     if outcome.replayed:
@@ -75,13 +91,7 @@ async def post_entry(
         entry_id=ids.new(),
         draft=body.to_draft(),
         now=clock.now(),
-        idempotency=idempotency_args(
-            ledger,
-            idempotency_key,
-            request.method,
-            request.url.path,
-            body.model_dump(mode="json"),
-        ),
+        idempotency=_key_args(request, ledger, idempotency_key, body),
     )
     return _respond(ledger, await store.execute(op))
 
@@ -111,13 +121,7 @@ async def post_entries(
         ledger=ledger,
         postings=tuple((ids.new(), entry.to_draft()) for entry in body.entries),
         now=clock.now(),
-        idempotency=idempotency_args(
-            ledger,
-            idempotency_key,
-            request.method,
-            request.url.path,
-            body.model_dump(mode="json"),
-        ),
+        idempotency=_key_args(request, ledger, idempotency_key, body),
     )
     outcome = await store.execute(op)
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
@@ -186,13 +190,7 @@ async def reverse_entry(
         now=clock.now(),
         on=options.date,
         label=options.label,
-        idempotency=idempotency_args(
-            ledger,
-            idempotency_key,
-            request.method,
-            request.url.path,
-            options.model_dump(mode="json"),
-        ),
+        idempotency=_key_args(request, ledger, idempotency_key, options),
     )
     return _respond(ledger, await store.execute(op))
 

@@ -69,17 +69,6 @@ async def get_account(session: AsyncSession, ledger_id: uuid.UUID, number: str) 
     return result.scalar_one_or_none()
 
 
-async def get_accounts(
-    session: AsyncSession, ledger_id: uuid.UUID, numbers: Iterable[str]
-) -> dict[str, Account]:
-    """Return the accounts of the ledger among `numbers`, by number."""
-    wanted = sorted(set(numbers))
-    result = await session.execute(
-        select(Account).where(Account.ledger_id == ledger_id, Account.number.in_(wanted))
-    )
-    return {account.number: account for account in result.scalars()}
-
-
 async def list_accounts(
     session: AsyncSession,
     ledger_id: uuid.UUID,
