@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 DSN = os.environ.get("PEER_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 LEDGER = os.environ.get("PEER_LEDGER", "main")
-# asyncpg's default, and the pool size Grand Livre keeps per process (DB_POOL_SIZE).
+# asyncpg's default pool size (Grand Livre keeps DB_POOL_SIZE, 20, plus a burst overflow).
 POOL_SIZE = int(os.environ.get("PEER_POOL_SIZE", "10"))
 
 INSERT_ENTRY = """

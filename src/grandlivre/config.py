@@ -57,7 +57,17 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(
         default=True, description="Apply Alembic migrations and seed when the app starts."
     )
-    db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL pool size per process.")
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="PostgreSQL connections each process keeps open (size it to the requests it "
+        "serves at once: a connection opened beyond it is closed after use).",
+    )
+    db_pool_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="PostgreSQL connections a process may open beyond DB_POOL_SIZE in a burst.",
+    )
     db_connect_timeout: float = Field(
         default=2.0, gt=0, description="Seconds to wait for a PostgreSQL connection."
     )

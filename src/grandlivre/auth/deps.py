@@ -45,8 +45,8 @@ class Guard:
         self.trusted_proxies = trusted_proxies
 
 
-def get_guard(request: Request) -> Guard:
-    """Return the application's guard."""
+async def get_guard(request: Request) -> Guard:
+    """Return the application's guard (async: a plain `def` dependency costs a thread hop)."""
     guard: Guard = request.app.state.guard
     return guard
 
