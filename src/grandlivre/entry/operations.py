@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from abc import abstractmethod
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Self
@@ -163,11 +164,102 @@ class _EntryWrite(Operation[Outcome]):
             await idempotency.forget(session, key.scope, key.key)
 
 
+class _PostingWrite(_EntryWrite):
+    """What posting one entry and posting a batch share: one query to read what the rules
+    need, one statement to write, and a replay that posts a run of them into one ledger as
+    one posting."""
+
+    batch: ClassVar[bool]
+    ledger: str
+    now: datetime
+    idempotency: IdempotencyArgs | None
+
+    @abstractmethod
+    def to_post(self) -> list[service.Posting]:
+        """Return the entries to post, in order."""
+
+    @abstractmethod
+    def render(self, views: list[service.EntryView]) -> dict[str, Any]:
+        """Return the response body to the posted entries."""
+
+    async def apply(self, session: AsyncSession, ctx: OpContext) -> Outcome:
+        """Post the entries, once per Idempotency-Key: one query to read, one to write."""
+        return await _post(
+            session,
+            ctx,
+            ledger=self.ledger,
+            postings=self.to_post(),
+            now=self.now,
+            key=self.idempotency,
+            render=self.render,
+            batch=self.batch,
+        )
+
+    def replay_group(self) -> Hashable | None:
+        """Consecutive postings into one ledger replay as one posting."""
+        return ("entry.post", self.ledger)
+
+    @classmethod
+    async def apply_together(
+        cls, session: AsyncSession, ctx: OpContext, ops: Sequence[Operation[Any]]
+    ) -> None:
+        """Replay postings into one ledger as one: one query reads what the rules of all of
+        them need, each is checked as its own request was, one statement writes them all."""
+        posts = [op for op in ops if isinstance(op, _PostingWrite)]
+        if not ctx.replaying or len(posts) != len(ops) or len({p.ledger for p in posts}) > 1:
+            await super().apply_together(session, ctx, ops)
+            return
+        await _replay_posts(session, ctx, posts)
+
+
+async def _replay_posts(
+    session: AsyncSession, ctx: OpContext, posts: Sequence[_PostingWrite]
+) -> None:
+    """Replay postings into one ledger in one read and one write (two with several keys).
+
+    What the replay of one posting tells apart (an entry id already on PostgreSQL, a key
+    answered there meanwhile, a rule broken) makes this raise AlreadyApplied, IntegrityError
+    (a key inserted twice) or the rule's DomainError; the store then replays them one by one.
+    """
+    each = [op.to_post() for op in posts]
+    context = await service.load_context(
+        session, posts[0].ledger, [p for postings in each for p in postings], look_for_ids=True
+    )
+    if context.existing:
+        raise AlreadyApplied(min(context.existing))
+    checked: list[service.Checked] = []
+    keys: list[dict[str, Any]] = []
+    for op, postings in zip(posts, each, strict=True):
+        mine = service.check_postings(
+            context,
+            postings,
+            now=op.now,
+            status=ctx.entry_status,
+            origin=ctx.origin,
+            batch=op.batch,
+        )
+        checked.extend(mine)
+        if op.idempotency is not None:
+            keys.append(
+                idempotency.stored_row(
+                    scope=op.idempotency.scope,
+                    key=op.idempotency.key,
+                    fingerprint=op.idempotency.fingerprint,
+                    status_code=status.HTTP_201_CREATED,
+                    body=op.render([c.view for c in mine]),
+                    now=op.now,
+                )
+            )
+    await service.write_postings(session, checked, idempotency_row=keys[0] if keys else None)
+    await idempotency.store_rows(session, keys[1:])
+
+
 @dataclass(frozen=True)
-class PostEntry(_EntryWrite):
+class PostEntry(_PostingWrite):
     """Post a balanced entry with the id the service gave it."""
 
     name: ClassVar[str] = "entry.post"
+    batch: ClassVar[bool] = False
 
     ledger: str
     entry_id: uuid.UUID
@@ -175,17 +267,13 @@ class PostEntry(_EntryWrite):
     now: datetime
     idempotency: IdempotencyArgs | None = None
 
-    async def apply(self, session: AsyncSession, ctx: OpContext) -> Outcome:
-        """Post the entry, once per Idempotency-Key: one query to read, one to write."""
-        return await _post(
-            session,
-            ctx,
-            ledger=self.ledger,
-            postings=[service.Posting(self.entry_id, self.draft)],
-            now=self.now,
-            key=self.idempotency,
-            render=lambda views: EntryRead.of(views[0]).model_dump(mode="json"),
-        )
+    def to_post(self) -> list[service.Posting]:
+        """Return the one entry."""
+        return [service.Posting(self.entry_id, self.draft)]
+
+    def render(self, views: list[service.EntryView]) -> dict[str, Any]:
+        """Return the entry, as a single posting answers it."""
+        return EntryRead.of(views[0]).model_dump(mode="json")
 
     async def discard_local(self, session: AsyncSession) -> None:
         """Remove the entry from the fallback, and its key with it."""
@@ -281,30 +369,24 @@ class ReverseEntry(_EntryWrite):
 
 
 @dataclass(frozen=True)
-class PostEntries(_EntryWrite):
+class PostEntries(_PostingWrite):
     """Post up to MAX_BATCH entries, all or none, each with the id the service gave it."""
 
     name: ClassVar[str] = "entry.post_batch"
+    batch: ClassVar[bool] = True
 
     ledger: str
     postings: tuple[tuple[uuid.UUID, service.EntryDraft], ...]
     now: datetime
     idempotency: IdempotencyArgs | None = None
 
-    async def apply(self, session: AsyncSession, ctx: OpContext) -> Outcome:
-        """Post every entry or none, once per Idempotency-Key."""
-        return await _post(
-            session,
-            ctx,
-            ledger=self.ledger,
-            postings=[service.Posting(entry_id, draft) for entry_id, draft in self.postings],
-            now=self.now,
-            key=self.idempotency,
-            render=lambda views: {
-                "items": [EntryRead.of(view).model_dump(mode="json") for view in views]
-            },
-            batch=True,
-        )
+    def to_post(self) -> list[service.Posting]:
+        """Return every entry of the batch, in order."""
+        return [service.Posting(entry_id, draft) for entry_id, draft in self.postings]
+
+    def render(self, views: list[service.EntryView]) -> dict[str, Any]:
+        """Return the entries, as a batch posting answers them."""
+        return {"items": [EntryRead.of(view).model_dump(mode="json") for view in views]}
 
     async def discard_local(self, session: AsyncSession) -> None:
         """Remove the entries from the fallback, and the key with them."""

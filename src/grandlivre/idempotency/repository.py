@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import IdempotencyKey
@@ -27,3 +30,10 @@ async def add(session: AsyncSession, row: IdempotencyKey) -> None:
     """Store a response; a concurrent twin makes this raise IntegrityError."""
     session.add(row)
     await session.flush()
+
+
+async def add_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Store responses in one statement; a key stored before makes this raise IntegrityError."""
+    if rows:
+        conn = await session.connection()
+        await conn.execute(insert(IdempotencyKey).values(list(rows)))

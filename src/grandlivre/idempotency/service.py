@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,6 +59,12 @@ def stored_row(
         "response_body": json.dumps(body, separators=(",", ":")),
         "created_at": now,
     }
+
+
+async def store_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Store responses built by `stored_row` in one statement (IntegrityError if any key is
+    stored already)."""
+    await repo.add_rows(session, rows)
 
 
 async def run_once(

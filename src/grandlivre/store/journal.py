@@ -5,14 +5,16 @@ from __future__ import annotations
 import enum
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import ReplayedOp, ReplayJournal
+
+_JOURNAL = cast(Table, ReplayJournal.__table__)
 
 
 class Status(enum.StrEnum):
@@ -87,6 +89,53 @@ async def mark(
         )
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+Outcome = tuple[Status, str | None, str | None]
+"""A row's outcome: its status, and the reason and type of a conflict."""
+
+# Row ids one UPDATE names (SQLite binds at most 32766 parameters).
+_MARK_CHUNK = 500
+
+
+async def mark_all(
+    session: AsyncSession, outcomes: Mapping[int, Outcome], *, now: datetime
+) -> set[int]:
+    """Record pending rows' outcomes; return the ids recorded (not those another replayer
+    recorded first).
+
+    Rows of the same outcome without a reason (applied, duplicate) share one statement: a
+    batch costs a few statements, not one per row.
+    """
+    marked: set[int] = set()
+    alike: dict[Status, list[int]] = {}
+    for row_id, (status, reason, conflict_type) in outcomes.items():
+        if reason is None and conflict_type is None:
+            alike.setdefault(status, []).append(row_id)
+        elif await mark(
+            session, row_id, status, now=now, reason=reason, conflict_type=conflict_type
+        ):
+            marked.add(row_id)
+    conn = await session.connection()
+    for status, row_ids in alike.items():
+        for start in range(0, len(row_ids), _MARK_CHUNK):
+            result = await conn.execute(
+                update(_JOURNAL)
+                .where(
+                    _JOURNAL.c.id.in_(row_ids[start : start + _MARK_CHUNK]),
+                    _JOURNAL.c.status == PENDING,
+                )
+                .values(
+                    status=status,
+                    attempts=_JOURNAL.c.attempts + 1,
+                    reason=None,
+                    conflict_type=None,
+                    resolved_at=now if status != CONFLICT else None,
+                )
+                .returning(_JOURNAL.c.id)
+            )
+            marked.update(row_id for (row_id,) in result)
+    return marked
 
 
 async def counts(session: AsyncSession) -> dict[str, int]:

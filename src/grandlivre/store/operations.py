@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Generic, Self, TypeVar
@@ -87,6 +88,28 @@ class Operation(ABC, Generic[T]):
     @abstractmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
         """Rebuild the operation from its journaled arguments."""
+
+    def replay_group(self) -> Hashable | None:
+        """Return a key that consecutive journaled operations share when the replay may apply
+        them as one (`apply_together`), or None (the default) to apply this one alone.
+
+        Operations of different classes may share a key only if they share `apply_together`.
+        """
+        return None
+
+    @classmethod
+    async def apply_together(
+        cls, session: AsyncSession, ctx: OpContext, ops: Sequence[Operation[Any]]
+    ) -> None:
+        """Apply consecutive operations of one `replay_group`, in order, in the caller's
+        transaction, as if each were applied in turn (the default does just that).
+
+        Raise as `apply` does if any of them would: the caller then applies them one by one to
+        tell each its outcome. An override does in a few statements what each would do in its
+        own, with the same rules.
+        """
+        for op in ops:
+            await op.apply(session, ctx)
 
     async def discard_local(self, session: AsyncSession) -> None:
         """Undo what the operation wrote on the fallback, when an admin discards its replay."""

@@ -29,7 +29,7 @@ import fcntl
 import io
 import json
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -448,7 +448,7 @@ class Store:
         in between replays the batch again, and `replayed_ops` turns every row already
         committed into a duplicate.
         """
-        outcomes: dict[int, tuple[journal.Status, str | None, str | None]] = {}
+        outcomes: dict[int, journal.Outcome] = {}
 
         async def apply_all(session: AsyncSession) -> None:
             outcomes.clear()
@@ -459,18 +459,13 @@ class Store:
             await self._write(self.engine, apply_all, retry_on_conflict=False)
         now = self.clock.now()
 
-        async def mark_all(session: AsyncSession) -> list[bool]:
-            return [
-                await journal.mark(
-                    session, row_id, outcome, now=now, reason=reason, conflict_type=kind
-                )
-                for row_id, (outcome, reason, kind) in outcomes.items()
-            ]
+        async def mark_all(session: AsyncSession) -> set[int]:
+            return await journal.mark_all(session, outcomes, now=now)
 
         marked = await self._write(self._fallback(), mark_all)
-        for row, was_marked in zip(rows, marked, strict=True):
+        for row in rows:
             outcome, reason, kind = outcomes[row.id]
-            if not was_marked:
+            if row.id not in marked:
                 continue  # another replayer recorded it first
             metrics.REPLAYED.labels(outcome).inc()
             event = log.error if outcome == journal.CONFLICT else log.debug
@@ -487,29 +482,39 @@ class Store:
     async def _replay_whole(
         self,
         rows: Sequence[ReplayJournal],
-        outcomes: dict[int, tuple[journal.Status, str | None, str | None]],
+        outcomes: dict[int, journal.Outcome],
     ) -> bool:
         """Apply a batch in one transaction without a savepoint per row; False if any row
         would not simply apply (a conflict, a duplicate), and nothing was written.
 
-        The common case, every row new and valid, then costs each row its own statements and
-        no more (no SAVEPOINT, no RELEASE, one claim for the whole batch); anything else is
-        left to the row-by-row path, which tells each row's outcome.
+        The common case, every row new and valid, then costs no SAVEPOINT, no RELEASE and one
+        claim for the whole batch; and each run of consecutive rows that share a replay group
+        (postings into one ledger) is applied as one (`Operation.apply_together`), in journal
+        order with the rows around it. Anything else is left to the row-by-row path, which
+        tells each row's outcome.
         """
-        ops = []
+        groups: list[tuple[Hashable | None, list[Operation[Any]]]] = []
         for row in rows:
             kind = self.operations.get(row.operation)
             if kind is None:
                 return False
             try:
-                ops.append(decode(kind, json.loads(row.args)))
+                op = decode(kind, json.loads(row.args))
             except (MalformedOperation, ValueError):
                 return False
+            group = op.replay_group()
+            if group is not None and groups and groups[-1][0] == group:
+                groups[-1][1].append(op)
+            else:
+                groups.append((group, [op]))
 
         async def apply_whole(session: AsyncSession) -> None:
             await journal.claim_ops(session, [row.op_id for row in rows], self.clock.now())
-            for op in ops:
-                await op.apply(session, REPLAYING)
+            for _, ops in groups:
+                if len(ops) == 1:
+                    await ops[0].apply(session, REPLAYING)
+                else:
+                    await type(ops[0]).apply_together(session, REPLAYING, ops)
 
         try:
             await self._write(self.engine, apply_whole, retry_on_conflict=False)
@@ -519,9 +524,7 @@ class Store:
         outcomes.update({row.id: (journal.APPLIED, None, None) for row in rows})
         return True
 
-    async def _apply_one(
-        self, session: AsyncSession, row: ReplayJournal
-    ) -> tuple[journal.Status, str | None, str | None]:
+    async def _apply_one(self, session: AsyncSession, row: ReplayJournal) -> journal.Outcome:
         kind = self.operations.get(row.operation)
         if kind is None:
             return journal.CONFLICT, f"no handler for {row.operation!r}", "unknown-operation"
