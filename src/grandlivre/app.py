@@ -91,6 +91,7 @@ def build_store(
             probe_successes=settings.probe_successes,
             replay_batch=settings.replay_batch,
             fallback_writes=settings.fallback_writes,
+            mirror_chunk_rows=settings.mirror_chunk_rows,
         ),
         operations=operations(),
         clock=clock,

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Good probes in a row that start the replay (recovering)."
     )
     replay_batch: int = Field(default=200, ge=1, description="Journal rows replayed per batch.")
+    mirror_chunk_rows: int = Field(
+        default=5000,
+        ge=1,
+        description="Rows the mirror copies from PostgreSQL per chunk (one SQLite transaction; "
+        "the first copy of a large database goes in many, resumable after a restart).",
+    )
     host: str = Field(default="127.0.0.1", description="Interface `grandlivre serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `grandlivre serve` binds.")
     workers: int = Field(default=1, ge=1, le=64, description="Worker processes of `serve`.")

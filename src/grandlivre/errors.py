@@ -13,7 +13,7 @@ responses, so a problem looks the same whichever layer found it.
     │                        InvalidAmount, InvalidDate, InvalidText, IdempotencyKeyReused,
     │                        InvalidCursor, ...
     ├── Unauthorized (401), Forbidden (403), RateLimited (429)
-    ├── FallbackReadOnly (503), DatabaseUnavailable (503)
+    ├── FallbackReadOnly (503), DatabaseUnavailable (503), MirrorIncomplete (503)
     ├── MalformedRequest (400), NotAcceptable (406), PayloadTooLarge (413)
     └── EntryImmutable (405)
 """
@@ -298,6 +298,18 @@ class DatabaseUnavailable(DomainError):
 
     type = "database-unavailable"
     title = "Database unavailable"
+    status = 503
+
+
+class MirrorIncomplete(DomainError):
+    """On the fallback, whose mirror never completed a copy of PostgreSQL: nothing is served.
+
+    Answering from a partial copy would tell a valid key it is unknown (401) and show books
+    with entries missing; writes could name accounts the copy does not hold yet.
+    """
+
+    type = "mirror-incomplete"
+    title = "The fallback copy of the books is incomplete"
     status = 503
 
 

@@ -247,3 +247,21 @@ class MirrorState(Base):
     source: Mapped[str] = mapped_column(String(200), doc="Which PostgreSQL database is copied.")
     watermark: Mapped[int] = mapped_column(BigInteger, doc="Every txid below it is copied.")
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    complete_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=None, doc="When the first full copy of `source` ended (None: never)."
+    )
+    pass_horizon: Mapped[int | None] = mapped_column(
+        BigInteger, default=None, doc="Upper txid bound of the pass under way (None: none is)."
+    )
+    pass_table: Mapped[str | None] = mapped_column(
+        String(64), default=None, doc="Table the pass under way copies now."
+    )
+    pass_key: Mapped[str | None] = mapped_column(
+        Text, default=None, doc="JSON [txid, *primary key] of the last row the pass copied."
+    )
+    first_copy_rows: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", doc="Rows copied so far by the first full copy."
+    )
+    first_copy_estimate: Mapped[int | None] = mapped_column(
+        BigInteger, default=None, doc="PostgreSQL's estimate of the rows the first copy copies."
+    )

@@ -97,6 +97,11 @@ MIRROR_LAG = Gauge(
     "Seconds since the SQLite mirror last caught up with PostgreSQL.",
     multiprocess_mode="livemin",
 )
+MIRROR_COMPLETE = Gauge(
+    "grandlivre_mirror_complete",
+    "1 once the SQLite mirror completed a full copy of the PostgreSQL it follows, else 0.",
+    multiprocess_mode="livemax",
+)
 MIRROR_ROWS = Counter(
     "grandlivre_mirror_rows_copied",
     "Rows the mirror copied from PostgreSQL into the SQLite fallback.",

@@ -11,12 +11,14 @@ trigger and applied.
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, or_, select, text, update
+from sqlalchemy import Table, Uuid, and_, delete, func, or_, select, text, true, tuple_, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -50,6 +52,14 @@ NATURAL_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 BATCH = 500
 STATE_ID = 1
+DEFAULT_CHUNK_ROWS = 5000
+# The order of a pass: lines travel with their entry (see `_entries_chunk`); deletions last.
+PASS_ORDER: tuple[Table, ...] = (
+    *(t for t in MIRRORED_TABLES if t.name != "entry_lines"),
+    Deletion.__table__,  # type: ignore[arg-type]
+)
+_BY_NAME: dict[str, Table] = {t.name: t for t in (*MIRRORED_TABLES, *PASS_ORDER)}
+_MIRRORED_BY_NAME: dict[str, Table] = {t.name: t for t in MIRRORED_TABLES}
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,21 @@ class SyncResult:
     rows: int
     deletions: int
     watermark: int
-    synced_at: datetime
+    synced_at: datetime | None
+    # The pass (every row below `watermark`) ended in this round; False: a later round goes on.
+    done: bool = True
+    first_copy_completed: bool = False
+    table: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Whether the mirror ever completed a full copy of its PostgreSQL, and how far it got."""
+
+    complete: bool
+    complete_at: datetime | None
+    rows_copied: int
+    rows_estimate: int | None
 
 
 async def read_state(conn: AsyncConnection) -> MirrorState | None:
@@ -69,43 +93,162 @@ async def read_state(conn: AsyncConnection) -> MirrorState | None:
     return MirrorState(**row) if row else None
 
 
-async def sync_once(primary: AsyncEngine, fallback: AsyncEngine, now: datetime) -> SyncResult:
-    """Copy into SQLite every row PostgreSQL committed since the last round."""
+def progress_of(state: MirrorState | None) -> Progress:
+    """Tell from the state row whether the mirror is a complete copy."""
+    if state is None:
+        return Progress(complete=False, complete_at=None, rows_copied=0, rows_estimate=None)
+    return Progress(
+        complete=state.complete_at is not None,
+        complete_at=state.complete_at,
+        rows_copied=int(state.first_copy_rows or 0),
+        rows_estimate=state.first_copy_estimate,
+    )
+
+
+@dataclass
+class _Pass:
+    low: int
+    horizon: int
+    table: int
+    key: list[Any] | None
+    complete_at: datetime | None
+    first_rows: int
+    estimate: int | None
+
+
+async def sync_once(
+    primary: AsyncEngine,
+    fallback: AsyncEngine,
+    now: datetime,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> SyncResult:
+    """Copy into SQLite at most `chunk_rows` rows PostgreSQL committed since the last pass.
+
+    A pass copies the rows stamped in [watermark, horizon), table by table, keyset-paginated
+    on (txid, primary key); its position is saved with each chunk, in the chunk's transaction,
+    so that a restarted process goes on where the last one stopped.
+    """
+    chunk_rows = max(1, chunk_rows)
     async with fallback.connect() as local:
         state = await read_state(local)
-    async with primary.connect() as remote:
-        await remote.execution_options(isolation_level="REPEATABLE READ")
-        async with remote.begin():
-            horizon, source = (
-                await remote.execute(
-                    text(
-                        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
-                        "(SELECT system_identifier::text FROM pg_control_system()) "
-                        "|| '/' || current_database()"
+        async with primary.connect() as remote:
+            await remote.execution_options(isolation_level="REPEATABLE READ")
+            async with remote.begin():
+                xmin, source = (
+                    await remote.execute(
+                        text(
+                            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+                            "(SELECT system_identifier::text FROM pg_control_system()) "
+                            "|| '/' || current_database()"
+                        )
                     )
-                )
-            ).one()
-            low = state.watermark if state is not None and state.source == source else 0
-            copied = {t.name: await _changed_rows(remote, t, low, horizon) for t in MIRRORED_TABLES}
-            deleted = await _changed_rows(remote, Deletion.__table__, low, horizon)  # type: ignore[arg-type]
+                ).one()
+                run = await _resume(remote, state, source, int(xmin))
+                copied: dict[str, list[dict[str, Any]]] = {}
+                deleted: list[dict[str, Any]] = []
+                budget = chunk_rows
+                table_name: str | None = None
+                while run.table < len(PASS_ORDER) and budget > 0:
+                    table = PASS_ORDER[run.table]
+                    table_name = table.name
+                    if table.name == "entries":
+                        rows, lines, exhausted = await _entries_chunk(
+                            remote, run, budget, fits_one=budget == chunk_rows
+                        )
+                        copied.setdefault("entry_lines", []).extend(lines)
+                        taken = len(rows) + len(lines)
+                    else:
+                        rows = await _chunk(remote, table, run, budget)
+                        exhausted = len(rows) < budget
+                        taken = len(rows)
+                    if table is Deletion.__table__:
+                        deleted.extend(rows)
+                    else:
+                        copied.setdefault(table.name, []).extend(rows)
+                    if rows:
+                        run.key = _key_of(table, rows[-1])
+                    if exhausted:
+                        run.table += 1
+                        run.key = None
+                        budget -= taken
+                    elif not rows:
+                        budget = 0  # the next entry does not fit in what is left of this round
+                    else:
+                        budget -= taken
+                parents = await _missing_parents(remote, local, copied)
+        for name, rows in parents.items():
+            copied.setdefault(name, []).extend(rows)
+    done = run.table >= len(PASS_ORDER)
+    rows_copied = sum(len(rows) for rows in copied.values())
+    first_completed = done and run.complete_at is None
+    if run.complete_at is None:
+        run.first_rows += rows_copied + len(deleted)
+    if first_completed:
+        run.complete_at = now
     async with fallback.connect() as local:
         await local.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         async with local.begin():
             await local.execute(text("PRAGMA defer_foreign_keys = ON"))
             for table in MIRRORED_TABLES:
-                await _upsert(local, table, copied[table.name])
-            by_name = {t.name: t for t in MIRRORED_TABLES}
+                await _upsert(local, table, copied.get(table.name, []))
             for row in deleted:
-                target = by_name.get(row["table_name"])
+                target = _MIRRORED_BY_NAME.get(row["table_name"])
                 if target is not None:
                     await local.execute(delete(target).where(target.c.id == row["row_id"]))
-            await _save_state(local, source, int(horizon), now)
+            await _save_state(local, source, run, done=done, now=now)
     return SyncResult(
-        rows=sum(len(rows) for rows in copied.values()),
+        rows=rows_copied,
         deletions=len(deleted),
-        watermark=int(horizon),
-        synced_at=now,
+        watermark=run.horizon if done else run.low,
+        synced_at=now if done else None,
+        done=done,
+        first_copy_completed=first_completed,
+        table=table_name,
     )
+
+
+async def _resume(
+    remote: AsyncConnection, state: MirrorState | None, source: str, xmin: int
+) -> _Pass:
+    """Go on with the pass under way, or start the next one (the first, for a new source)."""
+    fresh = state is None or state.source != source
+    if state is not None and not fresh and state.pass_horizon is not None:
+        names = [t.name for t in PASS_ORDER]
+        return _Pass(
+            low=state.watermark,
+            horizon=state.pass_horizon,
+            table=names.index(state.pass_table) if state.pass_table in names else 0,
+            key=json.loads(state.pass_key) if state.pass_key else None,
+            complete_at=state.complete_at,
+            first_rows=int(state.first_copy_rows or 0),
+            estimate=state.first_copy_estimate,
+        )
+    complete_at = None if fresh or state is None else state.complete_at
+    return _Pass(
+        low=0 if fresh or state is None else state.watermark,
+        horizon=xmin,
+        table=0,
+        key=None,
+        complete_at=complete_at,
+        first_rows=0 if fresh or state is None else int(state.first_copy_rows or 0),
+        estimate=await _estimate(remote) if complete_at is None else state.first_copy_estimate,  # type: ignore[union-attr]
+    )
+
+
+async def _estimate(remote: AsyncConnection) -> int | None:
+    """PostgreSQL's own estimate of the rows a first copy copies (None if never analysed)."""
+    total = (
+        await remote.execute(
+            text(
+                "SELECT sum(reltuples)::bigint FROM pg_class "
+                "WHERE oid = ANY(SELECT to_regclass(name) FROM unnest(CAST(:names AS text[])) name)"
+                " AND reltuples >= 0"
+            ),
+            {"names": [t.name for t in MIRRORED_TABLES]},
+        )
+    ).scalar()
+    return int(total) if total else None
 
 
 def _window(table: Table, low: int, horizon: int) -> Any:
@@ -116,25 +259,149 @@ def _window(table: Table, low: int, horizon: int) -> Any:
     return window
 
 
-async def _changed_rows(
-    conn: AsyncConnection, table: Table, low: int, horizon: int
+def _pk(table: Table) -> list[Any]:
+    return list(table.primary_key.columns)
+
+
+def _key_of(table: Table, row: dict[str, Any]) -> list[Any]:
+    """The position after `row`, as JSON: [txid, *primary key]."""
+    return [row["txid"], *(_plain(row[c.name]) for c in _pk(table))]
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, int | str) or value is None else str(value)
+
+
+def _after(table: Table, key: list[Any] | None) -> Any:
+    """Rows after `key` in the pass's order: txid (NULL first), then the primary key."""
+    if key is None:
+        return true()
+    txid, *values = key
+    columns = _pk(table)
+    typed = [
+        uuid.UUID(v) if isinstance(c.type, Uuid) and isinstance(v, str) else v
+        for c, v in zip(columns, values, strict=True)
+    ]
+    later = tuple_(*columns) > tuple_(*typed)
+    if txid is None:
+        return or_(and_(table.c.txid.is_(None), later), table.c.txid.is_not(None))
+    return or_(table.c.txid > txid, and_(table.c.txid == txid, later))
+
+
+def _ordered(table: Table, run: _Pass, limit: int) -> Any:
+    return (
+        select(table)
+        .where(_window(table, run.low, run.horizon), _after(table, run.key))
+        .order_by(table.c.txid.asc().nulls_first(), *_pk(table))
+        .limit(limit)
+    )
+
+
+async def _chunk(
+    conn: AsyncConnection, table: Table, run: _Pass, limit: int
 ) -> list[dict[str, Any]]:
-    if table.name == "entry_lines":
-        # Lines go with their entry. Sealing re-stamps an entry with a later txid than its
-        # lines': copied by their own txid, lines could arrive before their entry does (a
-        # foreign key the round cannot satisfy). Lines never change once written, so copying
-        # those of every entry copied in the round copies each of them, and none too early.
-        entries = Entry.__table__
-        query = (
-            select(table)
-            .join(entries, entries.c.id == table.c.entry_id)
-            .where(_window(entries, low, horizon))  # type: ignore[arg-type]
-            .order_by(table.c.entry_id, table.c.position)
-        )
-    else:
-        query = select(table).where(_window(table, low, horizon)).order_by(table.c.txid)
-    result = await conn.execute(query)
+    result = await conn.execute(_ordered(table, run, limit))
     return [dict(row) for row in result.mappings()]
+
+
+async def _entries_chunk(
+    conn: AsyncConnection, run: _Pass, budget: int, *, fits_one: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+    """Entries of the window with their lines, as many as `budget` rows hold.
+
+    Lines go with their entry. Sealing re-stamps an entry with a later txid than its lines':
+    copied by their own txid, lines could arrive before their entry does. Lines never change
+    once written, so copying those of every entry copied copies each of them, and none too
+    early. An entry with more lines than a whole chunk is copied alone (`fits_one`).
+    """
+    entries = Entry.__table__
+    lines = EntryLine.__table__
+    candidates = await _chunk(conn, entries, run, budget)  # type: ignore[arg-type]
+    if not candidates:
+        return [], [], True
+    counts: dict[Any, int] = dict(
+        (
+            await conn.execute(
+                select(lines.c.entry_id, func.count())
+                .where(lines.c.entry_id.in_([row["id"] for row in candidates]))
+                .group_by(lines.c.entry_id)
+            )
+        ).all()
+    )
+    taken: list[dict[str, Any]] = []
+    used = 0
+    for row in candidates:
+        cost = 1 + int(counts.get(row["id"], 0))
+        if used + cost > budget and (taken or not fits_one):
+            break
+        taken.append(row)
+        used += cost
+    exhausted = len(candidates) < budget and len(taken) == len(candidates)
+    return taken, await _lines_of(conn, [row["id"] for row in taken]), exhausted
+
+
+async def _lines_of(conn: AsyncConnection, entry_ids: Sequence[Any]) -> list[dict[str, Any]]:
+    if not entry_ids:
+        return []
+    lines = EntryLine.__table__
+    result = await conn.execute(
+        select(lines)
+        .where(lines.c.entry_id.in_(list(entry_ids)))
+        .order_by(lines.c.entry_id, lines.c.position)
+    )
+    return [dict(row) for row in result.mappings()]
+
+
+async def _missing_parents(
+    remote: AsyncConnection, local: AsyncConnection, copied: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows the chunk refers to that neither it nor SQLite holds, fetched from PostgreSQL.
+
+    A chunk commits on its own: a reversal copied before the entry it reverses (which its
+    reversal re-stamped later), or a line of an account renamed since the pass began, would
+    otherwise refer to a row SQLite does not have yet.
+    """
+    found: dict[str, list[dict[str, Any]]] = {}
+    pending = copied
+    for _ in range(5):  # parents of parents: entries -> journals -> ledgers at most
+        wanted: dict[str, set[Any]] = {}
+        for name, rows in pending.items():
+            table = _BY_NAME[name]
+            for fk in table.foreign_keys:
+                ids = {row[fk.parent.name] for row in rows} - {None}
+                if ids:
+                    wanted.setdefault(fk.column.table.name, set()).update(ids)
+        fetched: dict[str, list[dict[str, Any]]] = {}
+        for name, ids in wanted.items():
+            target = _BY_NAME[name]
+            have = {row["id"] for row in copied.get(name, [])} | {
+                row["id"] for row in found.get(name, [])
+            }
+            ids -= have
+            if not ids:
+                continue
+            present = {
+                value
+                for (value,) in (
+                    await local.execute(select(target.c.id).where(target.c.id.in_(list(ids))))
+                ).all()
+            }
+            ids -= present
+            if not ids:
+                continue
+            result = await remote.execute(select(target).where(target.c.id.in_(list(ids))))
+            rows = [dict(row) for row in result.mappings()]
+            fetched.setdefault(name, []).extend(rows)
+            if name == "entries" and rows:
+                fetched.setdefault("entry_lines", []).extend(
+                    await _lines_of(remote, [row["id"] for row in rows])
+                )
+        if not fetched:
+            break
+        for name, rows in fetched.items():
+            found.setdefault(name, []).extend(rows)
+        pending = fetched
+    return found
 
 
 async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -197,12 +464,27 @@ async def _make_way(
         await conn.execute(delete(table).where(table.c.id == local_id))
 
 
-async def _save_state(conn: AsyncConnection, source: str, watermark: int, now: datetime) -> None:
-    statement = sqlite_insert(MirrorState).values(
-        id=STATE_ID, source=source, watermark=watermark, synced_at=now
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["id"],
-        set_={"source": source, "watermark": watermark, "synced_at": now},
-    )
+async def _save_state(
+    conn: AsyncConnection, source: str, run: _Pass, *, done: bool, now: datetime
+) -> None:
+    values: dict[str, Any] = {
+        "source": source,
+        "complete_at": run.complete_at,
+        "first_copy_rows": run.first_rows,
+        "first_copy_estimate": run.estimate,
+    }
+    if done:
+        values.update(
+            watermark=run.horizon, synced_at=now, pass_horizon=None, pass_table=None, pass_key=None
+        )
+    else:
+        values.update(
+            watermark=run.low,
+            pass_horizon=run.horizon,
+            pass_table=PASS_ORDER[run.table].name,
+            pass_key=json.dumps(run.key) if run.key is not None else None,
+        )
+    # A first round that stops half-way leaves synced_at as it was (None: never caught up).
+    statement = sqlite_insert(MirrorState).values(id=STATE_ID, **values)
+    statement = statement.on_conflict_do_update(index_elements=["id"], set_=values)
     await conn.execute(statement)

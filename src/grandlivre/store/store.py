@@ -47,6 +47,7 @@ from grandlivre.errors import (
     DatabaseUnavailable,
     DomainError,
     FallbackReadOnly,
+    MirrorIncomplete,
     ReplayRowNotConflict,
     ReplayRowNotFound,
 )
@@ -107,6 +108,8 @@ class StoreConfig:
     # A replay batch or a hand-over that takes longer than this is abandoned (and logged with
     # where it was waiting) and tried again, so that one stuck await cannot stall recovery.
     replay_step_timeout: float = 30.0
+    # Rows per mirror chunk: one SQLite transaction, one saved position (see mirror.py).
+    mirror_chunk_rows: int = mirror.DEFAULT_CHUNK_ROWS
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,8 @@ class Store:
         self._lease: IO[str] | None = None
         self._failures = 0
         self._successes = 0
+        # When (monotonic) the fallback's mirror was last seen complete; None: not yet.
+        self._mirror_seen_complete: float | None = None
         # What in-process caches may trust: PostgreSQL's change notifications, while primary.
         self.signals = ChangeSignals(
             engine.url if fallback is not None else None, timeout=self.config.probe_timeout
@@ -250,6 +255,7 @@ class Store:
                     raise
                 self._transition(Mode.fallback, reason=_describe(exc))
         assert self.fallback is not None
+        await self._refuse_incomplete_mirror()
         return await self._run(self.fallback, fn, write=False)
 
     async def write(self, fn: UnitOfWork[T], *, retry_on_conflict: bool = True) -> T:
@@ -273,6 +279,9 @@ class Store:
                     # The request that met the failure is retried on the fallback, not failed.
                     self._transition(Mode.fallback, reason=_describe(exc))
                     continue
+            # Before anything else: the accounts and keys a write names may be missing from
+            # a copy that never completed.
+            await self._refuse_incomplete_mirror()
             if self.config.fallback_writes == "reject":
                 raise FallbackReadOnly(
                     "the primary database is unreachable and this service is read-only until "
@@ -350,6 +359,37 @@ class Store:
             state = await mirror.read_state(conn)
         return state.synced_at if state is not None else None
 
+    async def mirror_progress(self) -> mirror.Progress | None:
+        """Return whether the mirror ever completed a copy of PostgreSQL (None if no mirror)."""
+        if self.fallback is None:
+            return None
+        async with self.fallback.connect() as conn:
+            state = await mirror.read_state(conn)
+        return mirror.progress_of(state)
+
+    async def _refuse_incomplete_mirror(self) -> None:
+        """Refuse to serve from a mirror that never completed a copy (DESIGN.md §3).
+
+        Checked before a unit of work runs on the fallback, authentication's key look-up
+        included, so that a valid key meets a 503, never a 401. Once seen complete, the
+        state row is read again at most once per probe interval.
+        """
+        seen = self._mirror_seen_complete
+        if seen is not None and time.monotonic() - seen < self.config.probe_interval:
+            return
+        progress = await self.mirror_progress()
+        if progress is None or progress.complete:
+            self._mirror_seen_complete = time.monotonic()
+            return
+        self._mirror_seen_complete = None
+        raise MirrorIncomplete(
+            "PostgreSQL is unreachable and the SQLite fallback never completed a copy of it: "
+            "answering from it could refuse valid keys and show books with entries missing",
+            headers={"Retry-After": str(max(1, round(self._retry_after())))},
+            mirror_rows_copied=progress.rows_copied,
+            mirror_rows_estimate=progress.rows_estimate,
+        )
+
     async def describe(self) -> dict[str, Any]:
         """Return the storage fields of healthz."""
         body: dict[str, Any] = {
@@ -360,6 +400,8 @@ class Store:
             "replay_pending": 0,
             "replay_conflicts": 0,
             "mirror_lag_seconds": None,
+            "mirror_complete": None,
+            "mirror_progress": None,
         }
         if self.fallback is not None:
             status = await self.replay_status()
@@ -371,6 +413,14 @@ class Store:
                 body["mirror_lag_seconds"] = round(
                     max(0.0, (self.clock.now() - synced).total_seconds()), 3
                 )
+            progress = await self.mirror_progress()
+            assert progress is not None
+            body["mirror_complete"] = progress.complete
+            body["mirror_progress"] = {
+                "rows_copied": progress.rows_copied,
+                "rows_estimate": progress.rows_estimate,
+                "complete_at": progress.complete_at.isoformat() if progress.complete_at else None,
+            }
         return body
 
     # -- conflicts --------------------------------------------------------------------------
@@ -631,15 +681,50 @@ class Store:
             if self.mode == Mode.recovering:
                 await self._bounded(self._hand_over(), "hand_over")
             elif leader and self.mode == Mode.primary:
-                result = await mirror.sync_once(self.engine, self._fallback(), self.clock.now())
-                if result.rows or result.deletions:
-                    metrics.MIRROR_ROWS.inc(result.rows)
-                    log.debug("mirror_synced", rows=result.rows, watermark=result.watermark)
+                await self._mirror_rounds()
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
             if self.mode in (Mode.primary, Mode.recovering):
                 self._transition(Mode.fallback, reason=_describe(exc))
+
+    async def _mirror_rounds(self) -> None:
+        """Copy chunks until the pass under way ends or this tick's time is up.
+
+        Each round is one bounded chunk in its own transactions; between rounds the event loop
+        serves requests and probes, and a mode change stops the copy where it stands.
+        """
+        deadline = time.monotonic() + self.config.probe_interval
+        while self.mode == Mode.primary:
+            result = await mirror.sync_once(
+                self.engine,
+                self._fallback(),
+                self.clock.now(),
+                chunk_rows=self.config.mirror_chunk_rows,
+            )
+            if result.rows or result.deletions:
+                metrics.MIRROR_ROWS.inc(result.rows)
+            if not result.done:
+                log.debug(
+                    "mirror_chunk_copied",
+                    rows=result.rows,
+                    deletions=result.deletions,
+                    table=result.table,
+                    watermark=result.watermark,
+                )
+            elif result.rows or result.deletions:
+                log.debug("mirror_synced", rows=result.rows, watermark=result.watermark)
+            if result.first_copy_completed:
+                metrics.MIRROR_COMPLETE.set(1)
+                progress = await self.mirror_progress()
+                log.info(
+                    "mirror_first_copy_completed",
+                    rows=progress.rows_copied if progress else result.rows,
+                    watermark=result.watermark,
+                )
+            if result.done or time.monotonic() >= deadline:
+                return
+            await asyncio.sleep(0)
 
     async def _bounded(self, step: Awaitable[T], what: str) -> T:
         """Run one step of the replay within `replay_step_timeout`; say where it hung if not."""
@@ -690,6 +775,9 @@ class Store:
             if status.oldest_pending_at is not None:
                 age = max(0.0, (self.clock.now() - status.oldest_pending_at).total_seconds())
             metrics.REPLAY_OLDEST_AGE.set(age)
+        progress = await self.mirror_progress()
+        if progress is not None:
+            metrics.MIRROR_COMPLETE.set(1 if progress.complete else 0)
         synced = await self.mirror_synced_at()
         if synced is not None:
             metrics.MIRROR_LAG.set(max(0.0, (self.clock.now() - synced).total_seconds()))
