@@ -188,7 +188,9 @@ def create_app(
 
     async def seeded() -> bool:
         store: Store = app.state.store
-        return await store.read(lambda s: ledger_service.is_seeded(s, settings.seed_ledger))
+        return await store.read(
+            lambda s: ledger_service.is_seeded(s, settings.seed_ledger), partial_ok=True
+        )
 
     probes = health.Probes(
         describe=describe,

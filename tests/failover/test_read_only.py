@@ -71,9 +71,11 @@ async def test_writes_get_503_fallback_read_only_while_reads_go_on(
     assert sorted(copies) == ["RO-1", "RO-4"]
 
 
-async def test_read_only_fallback_at_start_up_serves_the_seeded_books(
+async def test_read_only_fallback_at_start_up_never_mirrored_refuses_reads_and_writes(
     app_factory: AppFactory,
 ) -> None:
+    # A fallback file that never completed a copy of PostgreSQL holds the seed only: it is not
+    # the books, so reads are refused (mirror-incomplete); this one is read-only besides.
     closed = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/books"
     async with (
         asyncio.timeout(25),
@@ -84,9 +86,9 @@ async def test_read_only_fallback_at_start_up_serves_the_seeded_books(
         async with client(app, key) as http:
             health = await healthz(http)
             assert (health["ok"], health["fallback"], health["mode"]) == (True, True, "fallback")
+            assert health["mirror_complete"] is False
             accounts = await http.get("/api/v1/ledgers/main/accounts?prefix=41")
-            assert accounts.status_code == 200, accounts.text
-            assert "411000" in [a["number"] for a in accounts.json()["items"]]
+            assert_problem(accounts, 503, "mirror-incomplete")
             refused = await http.post(ENTRIES, json=entry("RO-START"))
             assert_problem(refused, 503, "fallback-read-only")
             assert int(refused.headers["retry-after"]) >= 1

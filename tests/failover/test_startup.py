@@ -2,8 +2,9 @@
 
 Whatever makes PostgreSQL unreachable — nothing listening on the port, a connection reset, a
 role or database that does not exist, a connect that hangs — the service starts within
-seconds on the SQLite fallback, serves reads from the seeded ledger, journals writes, and
-switches to PostgreSQL once it answers, with every write taken meanwhile replayed, no restart.
+seconds on the SQLite fallback, journals writes (reads wait: the file never copied the books,
+see docs/operations.md), and switches to PostgreSQL once it answers, with every write taken
+meanwhile replayed, no restart.
 """
 
 from __future__ import annotations
@@ -125,11 +126,16 @@ async def test_service_starts_on_fallback_and_replays_when_postgres_becomes_reac
                     ready = await http.get("/readyz")
                     assert ready.status_code == 200, ready.text
                     assert ready.json()["seed"] is True
+                    assert health["mirror_complete"] is False
 
-                    # Reads work from the seeded fallback.
+                    # A file that never copied PostgreSQL is not its books: reads are refused
+                    # rather than answered from the seed alone...
                     account = await http.get("/api/v1/ledgers/main/accounts/411000")
-                    assert account.status_code == 200, account.text
-                    assert account.json()["active"] is True
+                    assert account.status_code == 503, account.text
+                    assert account.json()["type"] == "mirror-incomplete"
+                    assert int(account.headers["retry-after"]) >= 1
+
+                    # ...but writes are taken, journaled and replayed: PostgreSQL decides.
 
                     posted = await http.post(ENTRIES, json=entry("START-1"))
                     assert posted.status_code == 201, posted.text

@@ -114,8 +114,12 @@ async def authenticate(
             principal = guard.keys.get(key_hash) if guard.keys is not None else None
             if principal is None:
                 generation = guard.keys.generation() if guard.keys is not None else 0
-                row = await store.read(lambda s: service.find_key_by_hash(s, key_hash))
+                row = await store.read(
+                    lambda s: service.find_key_by_hash(s, key_hash), partial_ok=True
+                )
                 if row is None:
+                    # A valid key may be missing from a copy that never completed: 503, not 401.
+                    await store.refuse_incomplete_mirror()
                     failure = ("invalid", "this API key is not known")
                 elif row.revoked_at is not None:
                     failure = ("revoked", "this API key has been revoked")

@@ -102,6 +102,16 @@ MIRROR_COMPLETE = Gauge(
     "1 once the SQLite mirror completed a full copy of the PostgreSQL it follows, else 0.",
     multiprocess_mode="livemax",
 )
+MIRROR_FIRST_COPY_ROWS = Gauge(
+    "grandlivre_mirror_first_copy_rows",
+    "Rows the mirror's first copy of PostgreSQL has copied so far (stays at its total once done).",
+    multiprocess_mode="livemax",
+)
+MIRROR_FIRST_COPY_ESTIMATE = Gauge(
+    "grandlivre_mirror_first_copy_rows_estimate",
+    "PostgreSQL's estimate of the rows the mirror's first copy has to copy (0: not known yet).",
+    multiprocess_mode="livemax",
+)
 MIRROR_ROWS = Counter(
     "grandlivre_mirror_rows_copied",
     "Rows the mirror copied from PostgreSQL into the SQLite fallback.",

@@ -237,13 +237,19 @@ async def _resume(
 
 
 async def _estimate(remote: AsyncConnection) -> int | None:
-    """PostgreSQL's own estimate of the rows a first copy copies (None if never analysed)."""
+    """PostgreSQL's own estimate of the rows a first copy copies (None if it has none).
+
+    The planner's count where the table was analysed, else the statistics' live tuples (kept
+    up to date on every commit), never a count(*) over the books.
+    """
     total = (
         await remote.execute(
             text(
-                "SELECT sum(reltuples)::bigint FROM pg_class "
-                "WHERE oid = ANY(SELECT to_regclass(name) FROM unnest(CAST(:names AS text[])) name)"
-                " AND reltuples >= 0"
+                "SELECT sum(CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint "
+                "ELSE s.n_live_tup END)::bigint "
+                "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+                "WHERE c.oid = ANY(SELECT to_regclass(name) "
+                "FROM unnest(CAST(:names AS text[])) name)"
             ),
             {"names": [t.name for t in MIRRORED_TABLES]},
         )

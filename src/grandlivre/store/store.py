@@ -48,8 +48,11 @@ from grandlivre.errors import (
     DomainError,
     FallbackReadOnly,
     MirrorIncomplete,
+    NotFound,
     ReplayRowNotConflict,
     ReplayRowNotFound,
+    UnknownAccount,
+    UnknownJournal,
 )
 from grandlivre.ops import metrics
 from grandlivre.store import journal, mirror
@@ -75,6 +78,8 @@ Prepare = Callable[[AsyncEngine], Awaitable[None]]
 # database every probe interval, again at once while it returns something truthy.
 Periodic = Callable[[AsyncSession], Awaitable[object]]
 PERIODIC_ROUNDS = 20
+# How often a first copy of PostgreSQL into the mirror says how far it got (log line).
+PROGRESS_LOG_SECONDS = 10.0
 
 log = structlog.get_logger("grandlivre.store")
 
@@ -167,6 +172,7 @@ class Store:
         self._successes = 0
         # When (monotonic) the fallback's mirror was last seen complete; None: not yet.
         self._mirror_seen_complete: float | None = None
+        self._progress_logged_at = -PROGRESS_LOG_SECONDS
         # What in-process caches may trust: PostgreSQL's change notifications, while primary.
         self.signals = ChangeSignals(
             engine.url if fallback is not None else None, timeout=self.config.probe_timeout
@@ -245,8 +251,13 @@ class Store:
 
     # -- reads and writes -------------------------------------------------------------------
 
-    async def read(self, fn: UnitOfWork[T]) -> T:
-        """Run `fn` read-only on the active database; fall back if PostgreSQL dies under it."""
+    async def read(self, fn: UnitOfWork[T], *, partial_ok: bool = False) -> T:
+        """Run `fn` read-only on the active database; fall back if PostgreSQL dies under it.
+
+        On a fallback whose mirror never completed a copy of PostgreSQL the read is refused
+        (503 mirror-incomplete) unless the caller can tell a missing row from an absent one
+        itself (`partial_ok`: the key look-up, readiness).
+        """
         if not self.in_fallback:
             try:
                 return await self._run(self.engine, fn, write=False)
@@ -255,7 +266,8 @@ class Store:
                     raise
                 self._transition(Mode.fallback, reason=_describe(exc))
         assert self.fallback is not None
-        await self._refuse_incomplete_mirror()
+        if not partial_ok:
+            await self.refuse_incomplete_mirror()
         return await self._run(self.fallback, fn, write=False)
 
     async def write(self, fn: UnitOfWork[T], *, retry_on_conflict: bool = True) -> T:
@@ -279,9 +291,6 @@ class Store:
                     # The request that met the failure is retried on the fallback, not failed.
                     self._transition(Mode.fallback, reason=_describe(exc))
                     continue
-            # Before anything else: the accounts and keys a write names may be missing from
-            # a copy that never completed.
-            await self._refuse_incomplete_mirror()
             if self.config.fallback_writes == "reject":
                 raise FallbackReadOnly(
                     "the primary database is unreachable and this service is read-only until "
@@ -305,7 +314,13 @@ class Store:
                     return result
 
                 assert self.fallback is not None
-                return await self._run_retrying(self.fallback, journaled)
+                try:
+                    return await self._run_retrying(self.fallback, journaled)
+                except (NotFound, UnknownAccount, UnknownJournal):
+                    # What the write names may be on PostgreSQL and not yet in a copy that
+                    # never completed: that is not the client's error to fix.
+                    await self.refuse_incomplete_mirror()
+                    raise
         raise DatabaseUnavailable("no database could take this write; retry shortly")
 
     async def on_primary(self, fn: UnitOfWork[T]) -> T | None:
@@ -367,13 +382,17 @@ class Store:
             state = await mirror.read_state(conn)
         return mirror.progress_of(state)
 
-    async def _refuse_incomplete_mirror(self) -> None:
-        """Refuse to serve from a mirror that never completed a copy (DESIGN.md §3).
+    async def refuse_incomplete_mirror(self) -> None:
+        """Raise 503 mirror-incomplete if serving from a fallback that never completed a copy.
 
-        Checked before a unit of work runs on the fallback, authentication's key look-up
-        included, so that a valid key meets a 503, never a 401. Once seen complete, the
-        state row is read again at most once per probe interval.
+        What such a copy lacks cannot be told from what PostgreSQL lacks: reads, an unknown
+        API key and a write naming an unknown account or entry meet this instead of an answer
+        that could be wrong (docs/operations.md, "A mirror that never completed"). A no-op
+        while PostgreSQL serves. Once seen complete, the state row is read again at most once
+        per probe interval.
         """
+        if not self.in_fallback:
+            return
         seen = self._mirror_seen_complete
         if seen is not None and time.monotonic() - seen < self.config.probe_interval:
             return
@@ -723,8 +742,25 @@ class Store:
                     watermark=result.watermark,
                 )
             if result.done or time.monotonic() >= deadline:
+                if not result.done:
+                    await self._log_first_copy_progress()
                 return
             await asyncio.sleep(0)
+
+    async def _log_first_copy_progress(self) -> None:
+        """Say how far a first copy got, at most every PROGRESS_LOG_SECONDS."""
+        now = time.monotonic()
+        if now - self._progress_logged_at < PROGRESS_LOG_SECONDS:
+            return
+        progress = await self.mirror_progress()
+        if progress is None or progress.complete:
+            return
+        self._progress_logged_at = now
+        log.info(
+            "mirror_first_copy_progress",
+            rows_copied=progress.rows_copied,
+            rows_estimate=progress.rows_estimate,
+        )
 
     async def _bounded(self, step: Awaitable[T], what: str) -> T:
         """Run one step of the replay within `replay_step_timeout`; say where it hung if not."""
@@ -778,6 +814,8 @@ class Store:
         progress = await self.mirror_progress()
         if progress is not None:
             metrics.MIRROR_COMPLETE.set(1 if progress.complete else 0)
+            metrics.MIRROR_FIRST_COPY_ROWS.set(progress.rows_copied)
+            metrics.MIRROR_FIRST_COPY_ESTIMATE.set(progress.rows_estimate or 0)
         synced = await self.mirror_synced_at()
         if synced is not None:
             metrics.MIRROR_LAG.set(max(0.0, (self.clock.now() - synced).total_seconds()))
