@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 
-.PHONY: help install run key test lint format typecheck pytest smoke bench bench-load clean
+.PHONY: help install run key test lint format typecheck pytest smoke bench bench-load bench-scale clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench: install ## Benchmarks (not in `make test`): served posting vs pgbench and
 
 bench-load: install ## Seed BENCH_ENTRIES (1,000,000) sealed 3-line entries into DATABASE_URL (PostgreSQL) with COPY
 	$(BIN)/python -m bench load
+
+bench-scale: install ## The service on a private PostgreSQL of BENCH_ENTRIES (1,000,000) entries: first mirror copy vs the probe, reads at scale
+	$(BIN)/python -m bench scale
 
 clean: ## Remove the virtualenv, caches and local databases
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis dev.db* test.db* fallback.db*

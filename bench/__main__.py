@@ -7,7 +7,10 @@ Without an argument, every comparison runs (`make bench`): `posting`, then `inpr
     inprocess   posting, the trial balance, replay and the mirror, measured inside this
                 process against baselines of the same run (bench/inprocess.py);
     load        seed BENCH_ENTRIES entries into DATABASE_URL with COPY (bench/load.py,
-                `make bench-load`); not a comparison, so not part of the default run.
+                `make bench-load`); not a comparison, so not part of the default run;
+    scale       the service on a private PostgreSQL of BENCH_ENTRIES (1,000,000) entries: the
+                mirror's first copy against the probe, reads at that size (bench/scale.py,
+                `make bench-scale`); long (minutes), so not part of the default run.
 
 Every figure is printed next to the baseline it is compared with, measured in the same run.
 """
@@ -20,7 +23,7 @@ from types import FrameType
 
 from rich.console import Console
 
-COMMANDS = ("posting", "inprocess", "load")
+COMMANDS = ("posting", "inprocess", "load", "scale")
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -53,6 +56,10 @@ def main(argv: list[str]) -> None:
         from bench import load
 
         load.main(console)
+    if "scale" in chosen:
+        from bench import scale
+
+        scale.main(console)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,341 @@
+"""`make bench-scale` (`python -m bench scale`): the service on a PostgreSQL of BENCH_ENTRIES.
+
+Issue 8 at scale, on a private PostgreSQL (tests/pgcluster.py) loaded with bench/load.py
+(BENCH_ENTRIES sealed 3-line entries, 1,000,000 by default):
+
+1. `grandlivre serve --workers 2` starts on it with a new fallback file, so its mirror has the
+   whole database to copy. While the first copy runs, healthz is asked every 0.2 s: its latency,
+   the mode it reports, the copy's progress. The baseline is the same healthz, asked the same
+   way, on the same server once the copy is done (same run). A copy that starves the probe shows
+   as a ratio well above 1, and as mode changes (counted from the server's log).
+2. The reads at that size, on PostgreSQL: the trial balance, an account's balance and a page of
+   its general ledger through the API, each next to the plain SQL that computes the same answer
+   on the same database (the baseline).
+3. PostgreSQL stopped: the service serves from its mirror; the trial balance from SQLite next to
+   the plain SQL over the same SQLite file.
+
+Peak resident memory of the server's largest process is printed with the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sqlite3
+import statistics
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from tests.pgcluster import PrivateCluster, free_port
+
+from bench import load as loader
+from bench.posting import (
+    LEDGER,
+    grandlivre_command,
+    grandlivre_env,
+    prepare_database,
+    run_cli,
+)
+from bench.processes import RssSampler, Served, ServerFailed
+
+COPY_TIMEOUT = float(os.environ.get("BENCH_SCALE_TIMEOUT", "1800"))
+BASELINE_SECONDS = 10.0
+SAMPLE_EVERY = 0.2
+READS = int(os.environ.get("BENCH_SCALE_READS", "7"))
+API = f"/api/v1/ledgers/{LEDGER}"
+# What the API computes, in plain SQL on the same tables: the baselines of part 2 and 3.
+TRIAL_BALANCE_SQL = (
+    "SELECT a.number, sum(CASE WHEN l.amount > 0 THEN l.amount ELSE 0 END), "
+    "sum(CASE WHEN l.amount < 0 THEN -l.amount ELSE 0 END) "
+    "FROM entry_lines l JOIN entries e ON e.id = l.entry_id "
+    "JOIN accounts a ON a.id = l.account_id JOIN ledgers g ON g.id = e.ledger_id "
+    "WHERE g.code = 'main' GROUP BY a.number ORDER BY a.number"
+)
+BALANCE_SQL = (
+    "SELECT sum(l.amount) FROM entry_lines l JOIN accounts a ON a.id = l.account_id "
+    "JOIN ledgers g ON g.id = a.ledger_id WHERE g.code = 'main' AND a.number = '411000'"
+)
+LEDGER_PAGE_SQL = (
+    "SELECT e.entry_date, e.id, l.position, l.amount FROM entry_lines l "
+    "JOIN entries e ON e.id = l.entry_id JOIN accounts a ON a.id = l.account_id "
+    "JOIN ledgers g ON g.id = a.ledger_id WHERE g.code = 'main' AND a.number = '411000' "
+    "ORDER BY e.entry_date, e.id, l.position LIMIT 100"
+)
+
+
+@dataclass
+class Probe:
+    """One healthz answer: how long it took and what it said."""
+
+    at: float
+    ms: float
+    mode: str
+    complete: bool | None
+    rows: int
+
+
+@dataclass
+class Figures:
+    """What the run measured."""
+
+    entries: int = 0
+    rows_copied: int = 0
+    copy_seconds: float | None = None
+    during: list[Probe] = field(default_factory=list)
+    after: list[Probe] = field(default_factory=list)
+    mode_changes: list[str] = field(default_factory=list)
+    peak_rss: int = 0
+    peak_rss_total: int = 0
+    reads: list[tuple[str, float, float]] = field(default_factory=list)  # what, API ms, SQL ms
+    notes: list[str] = field(default_factory=list)
+
+
+def _healthz(base: str) -> Probe:
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(f"{base}/api/v1/healthz", timeout=10) as response:
+            body = json.load(response)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return Probe(
+            time.monotonic(), (time.perf_counter() - started) * 1000, f"error {exc}", None, 0
+        )
+    progress = body.get("mirror_progress") or {}
+    return Probe(
+        time.monotonic(),
+        (time.perf_counter() - started) * 1000,
+        str(body.get("mode")),
+        body.get("mirror_complete"),
+        int(progress.get("rows_copied") or 0),
+    )
+
+
+def _get(base: str, path: str, key: str) -> float:
+    """GET `path` with the key; return its duration in ms (fails on anything but 200)."""
+    request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"Bearer {key}"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as response:
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{path}: {response.status}")
+    return (time.perf_counter() - started) * 1000
+
+
+def _median_ms(run: Callable[[], object], times: int) -> float:
+    durations = []
+    for _ in range(times):
+        started = time.perf_counter()
+        run()
+        durations.append((time.perf_counter() - started) * 1000)
+    return statistics.median(durations)
+
+
+def _percentile(values: list[float], percent: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
+
+
+def _sample_until(base: str, done: Callable[[Probe], bool], timeout: float) -> list[Probe]:
+    probes: list[Probe] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        probe = _healthz(base)
+        probes.append(probe)
+        if done(probe):
+            break
+        time.sleep(SAMPLE_EVERY)
+    return probes
+
+
+def _pg_sql_ms(cluster: PrivateCluster, database: str, query: str) -> float:
+    async def timed() -> float:
+        import asyncpg
+
+        conn = await asyncpg.connect(
+            host="127.0.0.1", port=cluster.port, user="postgres", database=database
+        )
+        try:
+            await conn.fetch(query)  # warm
+            durations = []
+            for _ in range(READS):
+                started = time.perf_counter()
+                await conn.fetch(query)
+                durations.append((time.perf_counter() - started) * 1000)
+            return statistics.median(durations)
+        finally:
+            await conn.close()
+
+    return asyncio.run(timed())
+
+
+def _sqlite_sql_ms(path: Path, query: str) -> float:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        conn.execute(query).fetchall()  # warm
+        return _median_ms(lambda: conn.execute(query).fetchall(), READS)
+    finally:
+        conn.close()
+
+
+def _api_ms(base: str, path: str, key: str) -> float:
+    _get(base, path, key)  # warm
+    return statistics.median(_get(base, path, key) for _ in range(READS))
+
+
+def measure(console: Console) -> Figures:
+    """Load, serve, watch the first copy, time the reads; stop everything."""
+    figures = Figures(entries=loader.ENTRIES)
+    with tempfile.TemporaryDirectory(prefix="gl-bench-scale-") as tmp_name:
+        tmp = Path(tmp_name)
+        cluster = PrivateCluster()
+        server: Served | None = None
+        try:
+            cluster.start()
+            console.print(f"private PostgreSQL on 127.0.0.1:{cluster.port}; loading the books")
+            prepare_database(cluster, "scale", tmp)
+            url = cluster.url("scale")
+            asyncio.run(loader.load(url, console))
+            env = grandlivre_env(url, tmp, "scale")
+            key = run_cli(["keys", "create", "--name", "bench", "--role", "viewer"], env, tmp)
+            key = key.strip().splitlines()[-1]
+            # A new fallback file: the mirror has everything to copy.
+            fallback = tmp / "replica-fallback.db"
+            env["FALLBACK_DATABASE_URL"] = f"sqlite+aiosqlite:///{fallback}"
+            metrics_dir = tmp / "metrics"
+            metrics_dir.mkdir()
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            server = Served(
+                "grandlivre",
+                [
+                    grandlivre_command(),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    "2",
+                ],
+                env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "LOG_LEVEL": "INFO"},
+                cwd=tmp,
+                log=tmp / "server.log",
+            )
+            sampler = RssSampler(server.pid)
+            with sampler.running() as peak:
+                server.wait_until_answers(f"{base}/api/v1/healthz")
+                started = time.monotonic()
+                console.print("served; watching healthz while the mirror's first copy runs")
+                figures.during = _sample_until(base, lambda p: p.complete is True, COPY_TIMEOUT)
+                if figures.during and figures.during[-1].complete:
+                    figures.copy_seconds = time.monotonic() - started
+                    figures.rows_copied = figures.during[-1].rows
+                else:
+                    figures.notes.append(f"the first copy did not complete in {COPY_TIMEOUT:.0f} s")
+                figures.after = _sample_until(base, lambda p: False, BASELINE_SECONDS)
+
+                console.print("reads on PostgreSQL")
+                for what, path, sql in (
+                    ("trial balance", f"{API}/trial-balance", TRIAL_BALANCE_SQL),
+                    ("balance of 411000", f"{API}/accounts/411000/balance", BALANCE_SQL),
+                    (
+                        "general ledger page, 411000",
+                        f"{API}/accounts/411000/ledger?limit=100",
+                        LEDGER_PAGE_SQL,
+                    ),
+                ):
+                    figures.reads.append(
+                        (
+                            f"{what} (PostgreSQL)",
+                            _api_ms(base, path, key),
+                            _pg_sql_ms(cluster, "scale", sql),
+                        )
+                    )
+
+                console.print("PostgreSQL stopped: reads from the mirror")
+                cluster.stop()
+                _sample_until(base, lambda p: p.mode == "fallback", 30)
+                figures.reads.append(
+                    (
+                        "trial balance (SQLite fallback)",
+                        _api_ms(base, f"{API}/trial-balance", key),
+                        _sqlite_sql_ms(fallback, TRIAL_BALANCE_SQL),
+                    )
+                )
+            figures.peak_rss, figures.peak_rss_total = peak.largest, peak.total
+            log = (tmp / "server.log").read_text(errors="replace")
+            figures.mode_changes = [
+                f"{m.group(1)} -> {m.group(2)}"
+                for m in re.finditer(r'"from_mode": "(\w+)", "to_mode": "(\w+)"', log)
+            ]
+        except ServerFailed as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise
+        finally:
+            if server is not None:
+                server.stop()
+            cluster.destroy()
+    return figures
+
+
+def render(figures: Figures, console: Console) -> None:
+    """Print the figures, each next to its baseline."""
+    during = [p.ms for p in figures.during]
+    after = [p.ms for p in figures.after] or [float("nan")]
+    copy = (
+        f"{figures.copy_seconds:.0f} s, {figures.rows_copied:,} rows "
+        f"({figures.rows_copied / figures.copy_seconds:,.0f} rows/s)"
+        if figures.copy_seconds
+        else "did not complete"
+    )
+    table = Table(title=f"grandlivre serve -w 2 on {figures.entries:,} entries")
+    for column in ("what", "measured", "baseline (same run)", "ratio"):
+        table.add_column(column)
+    table.add_row("mirror's first copy", copy, "", "")
+    for label, percent in (("healthz p50", 50), ("healthz p99", 99), ("healthz max", 100)):
+        measured, base = _percentile(during, percent), _percentile(after, percent)
+        table.add_row(
+            f"{label} during the copy",
+            f"{measured:.1f} ms",
+            f"{base:.1f} ms once done",
+            f"x{measured / base:.1f}" if base else "",
+        )
+    not_primary = sum(1 for p in figures.during if p.mode != "primary")
+    table.add_row(
+        "healthz answers not `primary` during the copy",
+        f"{not_primary} of {len(figures.during)}",
+        "0",
+        "",
+    )
+    for what, api_ms, sql_ms in figures.reads:
+        table.add_row(
+            what, f"{api_ms:.1f} ms", f"{sql_ms:.1f} ms plain SQL", f"x{api_ms / sql_ms:.1f}"
+        )
+    table.add_row(
+        "peak RSS, largest process / all",
+        f"{figures.peak_rss / 2**20:.0f} MB / {figures.peak_rss_total / 2**20:.0f} MB",
+        "",
+        "",
+    )
+    console.print(table)
+    console.print(
+        "mode changes in the server's log: "
+        + (", ".join(figures.mode_changes) or "none")
+        + " (the last one is the stop of PostgreSQL in part 3)"
+    )
+    for note in figures.notes:
+        console.print(f"note: {note}")
+
+
+def main(console: Console | None = None) -> None:
+    """Run and print."""
+    console = console or Console()
+    render(measure(console), console)
