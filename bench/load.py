@@ -28,7 +28,8 @@ it writes `txid` = the id of its own transaction (what `stamp_txid` writes, so t
 copies these rows like the service's own) and takes FOR KEY SHARE on the ledger, journals and
 accounts it references (what each foreign key check takes, so none can be deleted under it);
 the entry ids it references are its own. Any other trigger (a balance kept by one, say) means
-triggers stay on, and the load says so.
+triggers stay on, and the load says so. Each chunk folds its lines into the day totals
+(`account_day_totals`) in its transaction, as the sealer does when it seals.
 """
 
 from __future__ import annotations
@@ -387,6 +388,21 @@ async def triggers_can_be_skipped(conn: asyncpg.Connection) -> str | None:
     return None
 
 
+# What the sealer does in the transaction that seals (grandlivre/db/rollup.py `fold`): add the
+# chunk's lines to the day totals the reports read for sealed entries.
+FOLD_SQL = (
+    "INSERT INTO account_day_totals (account_id, day, debit, credit, lines) "
+    "SELECT l.account_id, e.entry_date, "
+    "sum(CASE WHEN l.amount > 0 THEN l.amount ELSE 0 END), "
+    "sum(CASE WHEN l.amount < 0 THEN -l.amount ELSE 0 END), count(*) "
+    "FROM entry_lines l JOIN entries e ON e.id = l.entry_id WHERE e.id = ANY($1::uuid[]) "
+    "GROUP BY l.account_id, e.entry_date ON CONFLICT (account_id, day) DO UPDATE SET "
+    "debit = account_day_totals.debit + EXCLUDED.debit, "
+    "credit = account_day_totals.credit + EXCLUDED.credit, "
+    "lines = account_day_totals.lines + EXCLUDED.lines"
+)
+
+
 async def copy_chunk(
     conn: asyncpg.Connection,
     books: Books,
@@ -400,6 +416,7 @@ async def copy_chunk(
         if not skip_triggers:
             await conn.copy_records_to_table("entries", records=entries, columns=ENTRY_COLUMNS)
             await conn.copy_records_to_table("entry_lines", records=lines, columns=LINE_COLUMNS)
+            await conn.execute(FOLD_SQL, [row[0] for row in entries])
             return
         await conn.execute("SET LOCAL session_replication_role = replica")
         # What the foreign key checks would lock, and what stamp_txid would write.
@@ -417,6 +434,7 @@ async def copy_chunk(
         await conn.copy_records_to_table(
             "entry_lines", records=[(*row, txid) for row in lines], columns=(*LINE_COLUMNS, "txid")
         )
+        await conn.execute(FOLD_SQL, [row[0] for row in entries])
 
 
 async def load(url: str, console: Console) -> None:

@@ -31,6 +31,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
@@ -127,6 +128,26 @@ def _get(base: str, path: str, key: str) -> float:
         if response.status != 200:
             raise RuntimeError(f"{path}: {response.status}")
     return (time.perf_counter() - started) * 1000
+
+
+def _api_trial_balance(base: str, key: str) -> dict[str, tuple[int, int]]:
+    request = urllib.request.Request(
+        f"{base}{API}/trial-balance", headers={"Authorization": f"Bearer {key}"}
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = json.load(response)
+    return {
+        item["account"]: (
+            int(Decimal(item["debit"]).scaleb(2)),
+            int(Decimal(item["credit"]).scaleb(2)),
+        )
+        for item in body["items"]
+    }
+
+
+def _pg_trial_balance(cluster: PrivateCluster, database: str) -> dict[str, tuple[int, int]]:
+    rows = asyncio.run(cluster.fetch(database, TRIAL_BALANCE_SQL))
+    return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
 def _median_ms(run: Callable[[], object], times: int) -> float:
@@ -260,9 +281,20 @@ def measure(console: Console) -> Figures:
                         )
                     )
 
+                books = _pg_trial_balance(cluster, "scale")
+                same = _api_trial_balance(base, key) == books
+                figures.notes.append(
+                    "the API's trial balance equals the plain SQL sum over every line: "
+                    + ("yes" if same else "NO")
+                )
+
                 console.print("PostgreSQL stopped: reads from the mirror")
                 cluster.stop()
                 _sample_until(base, lambda p: p.mode == "fallback", 30)
+                figures.notes.append(
+                    "the fallback's trial balance equals PostgreSQL's: "
+                    + ("yes" if _api_trial_balance(base, key) == books else "NO")
+                )
                 figures.reads.append(
                     (
                         "trial balance (SQLite fallback)",

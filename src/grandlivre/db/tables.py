@@ -167,6 +167,25 @@ class EntryLine(Mirrored, Base):
     label: Mapped[str | None] = mapped_column(String(500))
 
 
+class AccountDayTotal(Base):
+    """Debits and credits of one account on one day, over its **sealed** entries only.
+
+    The trial balance and balances read these instead of every line: one row per account and
+    day whatever the number of entries (db/rollup.py). Whoever seals an entry folds it in, in
+    the same transaction: the sealer on the database of record, the mirror in the SQLite
+    fallback (which keeps its own, so it is not mirrored). Unsealed entries are summed from
+    their lines at read time; `seq IS NULL` tells the two parts apart.
+    """
+
+    __tablename__ = "account_day_totals"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    debit: Mapped[int] = mapped_column(BigInteger, doc="Sum of the positive amounts.")
+    credit: Mapped[int] = mapped_column(BigInteger, doc="Sum of the negated negative amounts.")
+    lines: Mapped[int] = mapped_column(Integer, doc="Lines folded in; the row goes at zero.")
+
+
 class IdempotencyKey(Mirrored, Base):
     """The first response given to an Idempotency-Key, replayed to every retry of it."""
 

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from grandlivre.db import rollup
 from grandlivre.db.tables import Entry, Ledger
 from grandlivre.entry import repository as repo
 from grandlivre.ledger import repository as ledger_repo
@@ -159,6 +160,8 @@ async def seal_ledger(
             }
         )
     await repo.seal_entries(session, seals)
+    # Sealed entries leave the unsealed part of every report for the day totals, at once.
+    await rollup.fold(session, [seal["id"] for seal in seals])
     return len(seals)
 
 

@@ -1,4 +1,4 @@
-"""Aggregate queries over entry lines."""
+"""Aggregate queries over entry lines and the day totals of sealed entries."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVarTuple
 
-from sqlalchemy import Select, case, func, select, tuple_
+from sqlalchemy import Select, case, func, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grandlivre.db.tables import Account, Entry, EntryLine, Journal
+from grandlivre.db.tables import Account, AccountDayTotal, Entry, EntryLine, Journal
 
 Ts = TypeVarTuple("Ts")
 
-_DEBIT = func.coalesce(func.sum(case((EntryLine.amount > 0, EntryLine.amount), else_=0)), 0)
-_CREDIT = func.coalesce(func.sum(case((EntryLine.amount < 0, -EntryLine.amount), else_=0)), 0)
+_LINE_DEBIT = case((EntryLine.amount > 0, EntryLine.amount), else_=0).label("debit")
+_LINE_CREDIT = case((EntryLine.amount < 0, -EntryLine.amount), else_=0).label("credit")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,14 @@ class Movement:
     amount: int
 
 
+def _days_in_range(query: Select[*Ts], date_from: date | None, date_to: date | None) -> Select[*Ts]:
+    if date_from is not None:
+        query = query.where(AccountDayTotal.day >= date_from)
+    if date_to is not None:
+        query = query.where(AccountDayTotal.day <= date_to)
+    return query
+
+
 def _in_range(query: Select[*Ts], date_from: date | None, date_to: date | None) -> Select[*Ts]:
     if date_from is not None:
         query = query.where(Entry.entry_date >= date_from)
@@ -54,41 +62,108 @@ def _in_range(query: Select[*Ts], date_from: date | None, date_to: date | None) 
 async def totals_by_account(
     session: AsyncSession, ledger_id: uuid.UUID, date_from: date | None, date_to: date | None
 ) -> list[AccountTotals]:
-    """Return debit and credit totals of every account moved in the range, by number."""
-    query = (
-        select(Account.number, Account.name, _DEBIT.label("debit"), _CREDIT.label("credit"))
-        .select_from(EntryLine)
+    """Return debit and credit totals of every account moved in the range, by number.
+
+    Sealed entries are read from the day totals, unsealed ones from their lines, in one
+    statement (one snapshot), so that an entry sealed meanwhile is counted once (db/rollup.py).
+    """
+    sealed = _days_in_range(
+        select(
+            AccountDayTotal.account_id.label("account_id"),
+            AccountDayTotal.debit.label("debit"),
+            AccountDayTotal.credit.label("credit"),
+        )
+        .join(Account, Account.id == AccountDayTotal.account_id)
+        .where(Account.ledger_id == ledger_id),
+        date_from,
+        date_to,
+    )
+    unsealed = _in_range(
+        select(EntryLine.account_id, _LINE_DEBIT, _LINE_CREDIT)
         .join(Entry, Entry.id == EntryLine.entry_id)
-        .join(Account, Account.id == EntryLine.account_id)
-        .where(Entry.ledger_id == ledger_id)
+        .where(Entry.ledger_id == ledger_id, Entry.seq.is_(None)),
+        date_from,
+        date_to,
+    )
+    parts = union_all(sealed, unsealed).subquery()
+    query = (
+        select(
+            Account.number,
+            Account.name,
+            func.sum(parts.c.debit).label("debit"),
+            func.sum(parts.c.credit).label("credit"),
+        )
+        .join(Account, Account.id == parts.c.account_id)
         .group_by(Account.number, Account.name)
         .order_by(Account.number)
     )
-    result = await session.execute(_in_range(query, date_from, date_to))
+    result = await session.execute(query)
     return [AccountTotals(r.number, r.name, int(r.debit), int(r.credit)) for r in result]
 
 
 async def account_totals(
     session: AsyncSession,
+    ledger_id: uuid.UUID,
     account_id: uuid.UUID,
     *,
     date_from: date | None = None,
     date_to: date | None = None,
     through: tuple[date, uuid.UUID, int] | None = None,
 ) -> tuple[int, int]:
-    """Return (debit, credit) of one account over a range, up to a ledger key inclusive."""
-    query = (
-        select(_DEBIT, _CREDIT)
-        .select_from(EntryLine)
-        .join(Entry, Entry.id == EntryLine.entry_id)
-        .where(EntryLine.account_id == account_id)
+    """Return (debit, credit) of one account over a range, up to a ledger key inclusive.
+
+    Whole days of sealed entries come from the day totals; the day of `through` is summed
+    from its lines up to that key, and unsealed entries from theirs: one statement.
+    """
+    sealed_days = _days_in_range(
+        select(AccountDayTotal.debit.label("debit"), AccountDayTotal.credit.label("credit")).where(
+            AccountDayTotal.account_id == account_id
+        ),
+        date_from,
+        date_to,
     )
-    query = _in_range(query, date_from, date_to)
+    unsealed = _in_range(
+        select(_LINE_DEBIT, _LINE_CREDIT)
+        .join(Entry, Entry.id == EntryLine.entry_id)
+        .where(
+            Entry.ledger_id == ledger_id,
+            Entry.seq.is_(None),
+            EntryLine.account_id == account_id,
+        ),
+        date_from,
+        date_to,
+    )
+    parts = [sealed_days]
     if through is not None:
-        query = query.where(
+        day, entry_id, position = through
+        parts[0] = sealed_days.where(AccountDayTotal.day < day)
+        unsealed = unsealed.where(
             tuple_(Entry.entry_date, Entry.id, EntryLine.position) <= tuple_(*through)
         )
-    row = (await session.execute(query)).one()
+        parts.append(
+            _in_range(
+                select(_LINE_DEBIT, _LINE_CREDIT)
+                .join(Entry, Entry.id == EntryLine.entry_id)
+                .where(
+                    Entry.ledger_id == ledger_id,
+                    Entry.entry_date == day,
+                    Entry.seq.is_not(None),
+                    EntryLine.account_id == account_id,
+                    tuple_(Entry.id, EntryLine.position) <= tuple_(entry_id, position),
+                ),
+                date_from,
+                date_to,
+            )
+        )
+    every = union_all(*parts, unsealed).subquery()
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(every.c.debit), 0),
+                func.coalesce(func.sum(every.c.credit), 0),
+            )
+        )
+    ).one()
     return int(row[0]), int(row[1])
 
 

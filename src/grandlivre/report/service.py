@@ -79,20 +79,22 @@ async def account_ledger(
     ledger = await ledger_service.get_ledger(session, ledger_code)
     account = await ledger_service.get_account(session, ledger, number)
     opening_debit, opening_credit = (
-        await repo.account_totals(session, account.id, date_to=date_from - timedelta(days=1))
+        await repo.account_totals(
+            session, ledger.id, account.id, date_to=date_from - timedelta(days=1)
+        )
         if date_from is not None
         else (0, 0)
     )
     opening = opening_debit - opening_credit
     period_debit, period_credit = await repo.account_totals(
-        session, account.id, date_from=date_from, date_to=date_to
+        session, ledger.id, account.id, date_from=date_from, date_to=date_to
     )
     closing = opening + period_debit - period_credit
     running = opening
     if after is not None:
         # `after` is the last line of the previous page: everything up to it is behind us.
         before_debit, before_credit = await repo.account_totals(
-            session, account.id, date_from=date_from, through=after
+            session, ledger.id, account.id, date_from=date_from, through=after
         )
         running += before_debit - before_credit
     rows = await repo.movements(
@@ -119,5 +121,5 @@ async def account_balance(
     """Return the totals of one account over every entry dated up to `as_of` (inclusive)."""
     ledger = await ledger_service.get_ledger(session, ledger_code)
     account = await ledger_service.get_account(session, ledger, number)
-    debit, credit = await repo.account_totals(session, account.id, date_to=as_of)
+    debit, credit = await repo.account_totals(session, ledger.id, account.id, date_to=as_of)
     return AccountBalance(ledger.decimals, account.number, account.name, debit, credit)

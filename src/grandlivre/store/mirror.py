@@ -19,12 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     Table,
     Uuid,
     and_,
-    any_,
-    bindparam,
     delete,
     func,
     or_,
@@ -38,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from grandlivre.db import rollup
 from grandlivre.db.tables import (
     Account,
     ApiKey,
@@ -205,12 +203,20 @@ async def sync_once(
         await local.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         async with local.begin():
             await local.execute(text("PRAGMA defer_foreign_keys = ON"))
+            # The fallback's day totals hold its sealed entries: those sealed on PostgreSQL and
+            # new here are folded in with this chunk, in its transaction (db/rollup.py).
+            entry_rows = copied.get("entries", [])
+            gone = [row["row_id"] for row in deleted if row["table_name"] == "entries"]
+            counted = await _sealed_here(local, [row["id"] for row in entry_rows] + gone)
+            sealed = {row["id"] for row in entry_rows if row["seq"] is not None}
+            await rollup.fold(local, counted - sealed, sign=-1)
             for table in MIRRORED_TABLES:
                 await _upsert(local, table, copied.get(table.name, []))
             for row in deleted:
                 target = _MIRRORED_BY_NAME.get(row["table_name"])
                 if target is not None:
                     await local.execute(delete(target).where(target.c.id == row["row_id"]))
+            await rollup.fold(local, sealed - counted)
             await _save_state(local, source, run, done=done, now=now)
     return SyncResult(
         rows=rows_copied,
@@ -351,7 +357,9 @@ async def _entries_chunk(
         (
             await conn.execute(
                 select(lines.c.entry_id, func.count())
-                .where(_among(lines.c.entry_id, [row["id"] for row in candidates]))
+                .where(
+                    rollup.among(lines.c.entry_id, [row["id"] for row in candidates], "postgresql")
+                )
                 .group_by(lines.c.entry_id)
             )
         ).all()
@@ -374,19 +382,10 @@ async def _lines_of(conn: AsyncConnection, entry_ids: Sequence[Any]) -> list[dic
     lines = EntryLine.__table__
     result = await conn.execute(
         select(lines)
-        .where(_among(lines.c.entry_id, list(entry_ids)))
+        .where(rollup.among(lines.c.entry_id, list(entry_ids), "postgresql"))
         .order_by(lines.c.entry_id, lines.c.position)
     )
     return _dicts(result)
-
-
-def _among(column: Any, ids: list[Any]) -> Any:
-    """`column = ANY($1)` with one uuid[] parameter: a chunk's thousands of ids in one bind.
-
-    (An IN list would be thousands of parameters, which SQLAlchemy expands and renders anew
-    for each statement: most of a chunk's CPU.)
-    """
-    return column == any_(bindparam("ids", ids, type_=ARRAY(Uuid)))
 
 
 async def _missing_parents(
@@ -441,6 +440,19 @@ async def _missing_parents(
     return found
 
 
+async def _sealed_here(local: AsyncConnection, ids: Sequence[Any]) -> set[Any]:
+    """Which of these entries the fallback holds sealed, hence counted in its day totals."""
+    entries = Entry.__table__
+    found: set[Any] = set()
+    for start in range(0, len(ids), BATCH):
+        chunk = list(ids[start : start + BATCH])
+        result = await local.execute(
+            select(entries.c.id).where(entries.c.id.in_(chunk), entries.c.seq.is_not(None))
+        )
+        found.update(value for (value,) in result.all())
+    return found
+
+
 async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -492,8 +504,11 @@ async def _make_way(
     """Remove local rows in the way of PostgreSQL's row `new_id`, keeping references whole."""
     for local_id in local_ids:
         if table.name == "entries":
+            await rollup.fold(conn, await _sealed_here(conn, [local_id]), sign=-1)
             await conn.execute(delete(EntryLine).where(EntryLine.entry_id == local_id))
         else:
+            if table.name == "accounts":
+                await rollup.move_account(conn, local_id, new_id)
             for referring in MIRRORED_TABLES:
                 for fk in referring.foreign_keys:
                     if fk.column.table is table:
