@@ -318,6 +318,13 @@ def measure(console: Console) -> Figures:
     return figures
 
 
+def _ratio(measured: float, baseline: float) -> str:
+    if not baseline:
+        return ""
+    ratio = measured / baseline
+    return f"x{ratio:.1f}" if ratio >= 0.1 else f"x{ratio:.3f}"
+
+
 def render(figures: Figures, console: Console) -> None:
     """Print the figures, each next to its baseline."""
     during = [p.ms for p in figures.during]
@@ -338,7 +345,7 @@ def render(figures: Figures, console: Console) -> None:
             f"{label} during the copy",
             f"{measured:.1f} ms",
             f"{base:.1f} ms once done",
-            f"x{measured / base:.1f}" if base else "",
+            _ratio(measured, base),
         )
     not_primary = sum(1 for p in figures.during if p.mode != "primary")
     table.add_row(
@@ -349,7 +356,7 @@ def render(figures: Figures, console: Console) -> None:
     )
     for what, api_ms, sql_ms in figures.reads:
         table.add_row(
-            what, f"{api_ms:.1f} ms", f"{sql_ms:.1f} ms plain SQL", f"x{api_ms / sql_ms:.1f}"
+            what, f"{api_ms:.1f} ms", f"{sql_ms:.1f} ms plain SQL", _ratio(api_ms, sql_ms)
         )
     table.add_row(
         "peak RSS, largest process / all",

@@ -121,7 +121,11 @@ class Entry(Mirrored, Base):
         Index("ix_entries_ledger_date_id", "ledger_id", "entry_date", "id"),
         Index("ix_entries_ledger_seq", "ledger_id", "seq", unique=True),
         Index("ix_entries_journal_year_number", "journal_id", "fiscal_year", "number", unique=True),
+        # The mirror's and the sealer's keyset order: a range scan from the last key copied.
+        Index("ix_entries_txid_id", "txid", "id"),
     )
+
+    txid: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, doc="UUIDv7 from the service.")
     ledger_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledgers.id"))
@@ -158,6 +162,9 @@ class EntryLine(Mirrored, Base):
     __tablename__ = "entry_lines"
     __table_args__ = (Index("ix_entry_lines_account_entry", "account_id", "entry_id"),)
 
+    # Stamped like every mirrored row, but never searched by: lines travel with their entry.
+    txid: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
     entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id"), primary_key=True)
     position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
@@ -190,6 +197,9 @@ class IdempotencyKey(Mirrored, Base):
     """The first response given to an Idempotency-Key, replayed to every retry of it."""
 
     __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_txid_scope_key", "txid", "scope", "key"),)
+
+    txid: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
     scope: Mapped[str] = mapped_column(String(200), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -169,6 +169,7 @@ async def account_totals(
 
 async def movements(
     session: AsyncSession,
+    ledger_id: uuid.UUID,
     account_id: uuid.UUID,
     *,
     date_from: date | None,
@@ -176,7 +177,13 @@ async def movements(
     after: tuple[date, uuid.UUID, int] | None,
     limit: int,
 ) -> Sequence[Movement]:
-    """Return the lines of one account in (date, entry, position) order."""
+    """Return the lines of one account in (date, entry, position) order.
+
+    The ledger's condition lets PostgreSQL walk the entries' (ledger, date, id) index in
+    order and stop at `limit` lines, instead of sorting every line of a busy account (the
+    difference between under a millisecond and a second at 1,000,000 entries); for a rare
+    account it still reads the account's few lines and sorts them.
+    """
     query = (
         select(
             EntryLine.entry_id,
@@ -190,7 +197,7 @@ async def movements(
         )
         .join(Entry, Entry.id == EntryLine.entry_id)
         .join(Journal, Journal.id == Entry.journal_id)
-        .where(EntryLine.account_id == account_id)
+        .where(Entry.ledger_id == ledger_id, EntryLine.account_id == account_id)
         .order_by(Entry.entry_date, Entry.id, EntryLine.position)
         .limit(limit)
     )

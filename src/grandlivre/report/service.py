@@ -98,7 +98,13 @@ async def account_ledger(
         )
         running += before_debit - before_credit
     rows = await repo.movements(
-        session, account.id, date_from=date_from, date_to=date_to, after=after, limit=limit
+        session,
+        ledger.id,
+        account.id,
+        date_from=date_from,
+        date_to=date_to,
+        after=after,
+        limit=limit,
     )
     with_balance = []
     for movement in rows:

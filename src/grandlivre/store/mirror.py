@@ -21,13 +21,10 @@ from typing import Any
 from sqlalchemy import (
     Table,
     Uuid,
-    and_,
     delete,
     func,
-    or_,
     select,
     text,
-    true,
     tuple_,
     update,
 )
@@ -278,14 +275,6 @@ async def _estimate(remote: AsyncConnection) -> int | None:
     return int(total) if total else None
 
 
-def _window(table: Table, low: int, horizon: int) -> Any:
-    window = and_(table.c.txid >= low, table.c.txid < horizon)
-    if low == 0:
-        # Rows written before the stamping trigger existed carry no txid.
-        window = or_(window, table.c.txid.is_(None))
-    return window
-
-
 def _pk(table: Table) -> list[Any]:
     return list(table.primary_key.columns)
 
@@ -299,35 +288,40 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, int | str) or value is None else str(value)
 
 
-def _after(table: Table, key: list[Any] | None) -> Any:
-    """Rows after `key` in the pass's order: txid (NULL first), then the primary key."""
-    if key is None:
-        return true()
-    txid, *values = key
-    columns = _pk(table)
-    typed = [
+def _typed_key(table: Table, values: Sequence[Any]) -> list[Any]:
+    """A primary key read back from JSON, with its uuids as uuids."""
+    return [
         uuid.UUID(v) if isinstance(c.type, Uuid) and isinstance(v, str) else v
-        for c, v in zip(columns, values, strict=True)
+        for c, v in zip(_pk(table), values, strict=True)
     ]
-    later = tuple_(*columns) > tuple_(*typed)
-    if txid is None:
-        return or_(and_(table.c.txid.is_(None), later), table.c.txid.is_not(None))
-    return or_(table.c.txid > txid, and_(table.c.txid == txid, later))
-
-
-def _ordered(table: Table, run: _Pass, limit: int) -> Any:
-    return (
-        select(table)
-        .where(_window(table, run.low, run.horizon), _after(table, run.key))
-        .order_by(table.c.txid.asc().nulls_first(), *_pk(table))
-        .limit(limit)
-    )
 
 
 async def _chunk(
     conn: AsyncConnection, table: Table, run: _Pass, limit: int
 ) -> list[dict[str, Any]]:
-    return _dicts(await conn.execute(_ordered(table, run, limit)))
+    """The next `limit` rows of the pass after its key, in (txid NULLS FIRST, primary key) order.
+
+    Each condition is a range on an index ((txid, id) for entries): no OR, so PostgreSQL reads
+    from the key onwards instead of sorting every row above it. Rows written before the stamping
+    trigger existed carry no txid and come first, in the first pass only.
+    """
+    pk = _pk(table)
+    txid, *values = run.key if run.key is not None else (None,)
+    rows: list[dict[str, Any]] = []
+    if run.low == 0 and txid is None:
+        unstamped = select(table).where(table.c.txid.is_(None))
+        if values:
+            unstamped = unstamped.where(tuple_(*pk) > tuple_(*_typed_key(table, values)))
+        rows = _dicts(await conn.execute(unstamped.order_by(*pk).limit(limit)))
+        if len(rows) == limit:
+            return rows
+    stamped = select(table).where(table.c.txid >= run.low, table.c.txid < run.horizon)
+    if txid is not None:
+        stamped = stamped.where(
+            tuple_(table.c.txid, *pk) > tuple_(txid, *_typed_key(table, values))
+        )
+    rows += _dicts(await conn.execute(stamped.order_by(table.c.txid, *pk).limit(limit - len(rows))))
+    return rows
 
 
 def _dicts(result: Any) -> list[dict[str, Any]]:
