@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -130,12 +131,15 @@ def _get(base: str, path: str, key: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _api_trial_balance(base: str, key: str) -> dict[str, tuple[int, int]]:
-    request = urllib.request.Request(
-        f"{base}{API}/trial-balance", headers={"Authorization": f"Bearer {key}"}
-    )
+def _get_json(base: str, path: str, key: str) -> dict[str, Any]:
+    request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"Bearer {key}"})
     with urllib.request.urlopen(request, timeout=120) as response:
-        body = json.load(response)
+        body: dict[str, Any] = json.load(response)
+    return body
+
+
+def _api_trial_balance(base: str, key: str) -> dict[str, tuple[int, int]]:
+    body = _get_json(base, f"{API}/trial-balance", key)
     return {
         item["account"]: (
             int(Decimal(item["debit"]).scaleb(2)),
@@ -281,6 +285,15 @@ def measure(console: Console) -> Figures:
                         )
                     )
 
+                first = _get_json(base, f"{API}/accounts/411000/ledger?limit=100", key)
+                page_two = f"{API}/accounts/411000/ledger?limit=100&cursor={first['next_cursor']}"
+                figures.reads.append(
+                    (
+                        "general ledger, next page by cursor (PostgreSQL)",
+                        _api_ms(base, page_two, key),
+                        _pg_sql_ms(cluster, "scale", LEDGER_PAGE_SQL + " OFFSET 100"),
+                    )
+                )
                 books = _pg_trial_balance(cluster, "scale")
                 same = _api_trial_balance(base, key) == books
                 figures.notes.append(

@@ -147,6 +147,9 @@ async def account_totals(
                 .where(
                     Entry.ledger_id == ledger_id,
                     Entry.entry_date == day,
+                    # A range on the (ledger, date, id) index: only the day's entries up to the
+                    # cursor are read, not the whole day's (the tuple below spans two tables).
+                    Entry.id <= entry_id,
                     Entry.seq.is_not(None),
                     EntryLine.account_id == account_id,
                     tuple_(Entry.id, EntryLine.position) <= tuple_(entry_id, position),
