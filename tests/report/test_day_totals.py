@@ -9,7 +9,7 @@ database of record (tests/failover/test_mirror_totals.py: in the SQLite fallback
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,8 +25,10 @@ from tests.entry.test_properties import (
     ACCOUNTS,
     CURRENCIES,
     FIRST_DAY,
+    LAST_DAY,
     PROPERTY_SETTINGS,
     Draft,
+    Line,
     books,
     expected_trial_balance,
     open_ledger,
@@ -139,7 +141,12 @@ async def _day_totals(app: FastAPI, ledger: str) -> list[tuple[Any, ...]]:
 
 
 @PROPERTY_SETTINGS
-@given(book=books(), sealed_first=st.integers(0, 6), limit=st.integers(1, 4))
+@given(
+    book=books(),
+    sealed_first=st.integers(0, 6),
+    limit=st.integers(1, 4),
+    reversals=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40)), max_size=3),
+)
 async def test_reports_are_exact_whatever_part_of_the_books_is_sealed(
     client: httpx.AsyncClient,
     app: FastAPI,
@@ -147,19 +154,45 @@ async def test_reports_are_exact_whatever_part_of_the_books_is_sealed(
     book: tuple[str, list[Draft], tuple[date, date]],
     sealed_first: int,
     limit: int,
+    reversals: list[tuple[int, int]],
 ) -> None:
     currency, drafts, window = book
     decimals = CURRENCIES[currency]
     ledger = await open_ledger(client, currency)
     cut = min(sealed_first, len(drafts))
+    ids: list[str] = []
     for draft in drafts[:cut]:
         posted = await client.post(url(ledger, "entries"), json=draft.payload(decimals))
         assert posted.status_code == 201, posted.text
+        ids.append(posted.json()["id"])
     await sealer.seal_now(app.state.store)
     # The rest stays unsealed until the background sealer gets to it: either way, exact.
+    # Dates are drawn at random, so most are backdated before entries already sealed.
     for draft in drafts[cut:]:
         posted = await client.post(url(ledger, "entries"), json=draft.payload(decimals))
         assert posted.status_code == 201, posted.text
+        ids.append(posted.json()["id"])
+    # Reversals (extournes) of sealed and unsealed entries, some days later.
+    booked = list(drafts)
+    done: set[int] = set()
+    for index, days_later in reversals:
+        if index >= len(drafts) or index in done:
+            continue  # an entry is reversed at most once
+        original = drafts[index]
+        on = min(LAST_DAY, original.day + timedelta(days=days_later))
+        reversed_ = await client.post(
+            url(ledger, "entries", ids[index], "reverse"), json={"date": on.isoformat()}
+        )
+        assert reversed_.status_code == 201, reversed_.text
+        done.add(index)
+        booked.append(
+            Draft(
+                day=on,
+                journal=original.journal,
+                lines=[Line(line.account, -line.minor) for line in original.lines],
+            )
+        )
+    drafts = booked
     await _check_reports(client, ledger, drafts, decimals, window, limit)
 
     await sealer.seal_now(app.state.store)
