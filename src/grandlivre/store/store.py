@@ -78,6 +78,12 @@ Prepare = Callable[[AsyncEngine], Awaitable[None]]
 # database every probe interval, again at once while it returns something truthy.
 Periodic = Callable[[AsyncSession], Awaitable[object]]
 PERIODIC_ROUNDS = 20
+# Journal rows left, in replay batches, under which the hand-over to primary holds new writes
+# at the fallback's gate and drains the rest (see Store._hand_over).
+HAND_OVER_BACKLOG = 2
+# Drains behind the closed gate before it opens again for a next tick (writes already past it
+# can add a row or two after a drain).
+HAND_OVER_ROUNDS = 3
 # How often a first copy of PostgreSQL into the mirror says how far it got (log line).
 PROGRESS_LOG_SECONDS = 10.0
 
@@ -162,6 +168,10 @@ class Store:
         # of the hand-over from recovering to primary.
         self._primary_lock = asyncio.Lock() if self.is_sqlite else None
         self._fallback_lock = asyncio.Lock()
+        # Open (set) but while the hand-over to primary drains the journal's last rows: new
+        # fallback writes wait here, then go to PostgreSQL (Store._hand_over).
+        self._writes_open = asyncio.Event()
+        self._writes_open.set()
         self._probe_engine: AsyncEngine | None = None
         self._prepare_primary: Prepare | None = None
         self._task: asyncio.Task[None] | None = None
@@ -297,9 +307,12 @@ class Store:
                     "it returns (FALLBACK_WRITES=reject)",
                     headers={"Retry-After": str(max(1, round(self._retry_after())))},
                 )
+            await self._writes_open.wait()
+            if not self.in_fallback:
+                continue  # handed over to primary while this write waited at the gate
             async with self._fallback_lock:
                 if not self.in_fallback:
-                    continue  # handed over to primary while this write waited at the gate
+                    continue  # handed over to primary while this write waited at the lock
 
                 async def journaled(session: AsyncSession) -> T:
                     result = await op.apply(session, ON_FALLBACK)
@@ -495,10 +508,15 @@ class Store:
 
     # -- replay -----------------------------------------------------------------------------
 
-    async def drain(self) -> dict[str, int]:
-        """Replay every pending journal row to PostgreSQL now; return counts by outcome."""
+    async def drain(self, *, at_most: int | None = None) -> dict[str, int]:
+        """Replay pending journal rows to PostgreSQL now; return counts by outcome.
+
+        Every row by default (the CLI); `at_most` rows otherwise, so that a maintenance tick
+        ends even while clients keep adding rows, and the hand-over gets its turn.
+        """
         totals: dict[str, int] = {}
-        while True:
+        left = at_most
+        while left is None or left > 0:
             rows = await self._run(
                 self._fallback(),
                 lambda s: journal.next_pending(s, self.config.replay_batch),
@@ -508,6 +526,9 @@ class Store:
                 return totals
             for outcome in await self._bounded(self._replay_batch(rows), "replay_batch"):
                 totals[outcome] = totals.get(outcome, 0) + 1
+            if left is not None:
+                left -= len(rows)
+        return totals
 
     async def _replay_batch(self, rows: Sequence[ReplayJournal]) -> list[journal.Status]:
         """Apply rows in order in one PostgreSQL transaction, each in its own savepoint.
@@ -696,9 +717,12 @@ class Store:
         leader = self._hold_lease()
         try:
             if leader:
-                await self.drain()
+                # What was pending when the tick began: rows added meanwhile wait for the
+                # next tick, or for the hand-over's drain behind the gate.
+                status = await self.replay_status()
+                await self.drain(at_most=status.pending if status is not None else 0)
             if self.mode == Mode.recovering:
-                await self._bounded(self._hand_over(), "hand_over")
+                await self._bounded(self._hand_over(leader=leader), "hand_over")
             elif leader and self.mode == Mode.primary:
                 await self._mirror_rounds()
         except Exception as exc:
@@ -781,13 +805,35 @@ class Store:
             )
             raise StepStalled(what) from None
 
-    async def _hand_over(self) -> None:
-        # The gate: no fallback write of this process can slip in between the last look at
-        # the journal and the switch, so nothing accepted is left behind un-replayed.
-        async with self._fallback_lock:
-            status = await self.replay_status()
-            if status is not None and status.pending == 0 and self.mode == Mode.recovering:
-                self._transition(Mode.primary, reason="journal drained")
+    async def _hand_over(self, *, leader: bool) -> None:
+        """Switch to primary once the journal is empty, converging while clients write.
+
+        Clients that keep writing on the fallback can add rows as fast as they drain, so an
+        empty journal may never be seen between two writes. Once what is left is small (two
+        replay batches), the gate closes: this process's new fallback writes wait at it, the
+        leaseholder drains the rest, and the switch happens under the fallback's write lock
+        with nothing pending (a write already past the gate is drained in a next round);
+        the writes that waited then go to PostgreSQL. They wait for a bounded drain, never
+        fail. The switch always requires an empty shared journal, so nothing accepted is left
+        behind un-replayed, whatever the other processes of the replica do.
+        """
+        status = await self.replay_status()
+        if status is None or status.pending > HAND_OVER_BACKLOG * self.config.replay_batch:
+            return
+        self._writes_open.clear()
+        try:
+            for _ in range(HAND_OVER_ROUNDS):
+                if leader:
+                    await self.drain()
+                async with self._fallback_lock:
+                    status = await self.replay_status()
+                    if status is not None and status.pending == 0 and self.mode == Mode.recovering:
+                        self._transition(Mode.primary, reason="journal drained")
+                        return
+                if not leader or self.mode != Mode.recovering:
+                    return
+        finally:
+            self._writes_open.set()
 
     async def _probe(self) -> bool:
         if self._probe_engine is None:
