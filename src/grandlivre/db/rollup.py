@@ -64,32 +64,24 @@ async def fold(executor: Executor, entry_ids: Collection[uuid.UUID], *, sign: in
         .where(among(_ENTRIES.c.id, entry_ids, dialect))
         .group_by(_LINES.c.account_id, _ENTRIES.c.entry_date)
     )
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(_TOTALS).from_select(
-        ["account_id", "day", "debit", "credit", "lines"], summed
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["account_id", "day"],
-        set_={
-            name: _TOTALS.c[name] + statement.excluded[name]
-            for name in ("debit", "credit", "lines")
-        },
-    )
-    await executor.execute(statement)
+    await _add_into_totals(executor, summed)
     if sign < 0:
         await executor.execute(delete(_TOTALS).where(_TOTALS.c.lines <= 0))
 
 
 async def move_account(executor: Executor, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
     """Move an account's day totals onto another account (the mirror's make-way)."""
-    dialect = _dialect(executor)
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     moved = select(
         literal(to_id, Uuid), _TOTALS.c.day, _TOTALS.c.debit, _TOTALS.c.credit, _TOTALS.c.lines
     ).where(_TOTALS.c.account_id == from_id)
-    statement = insert(_TOTALS).from_select(
-        ["account_id", "day", "debit", "credit", "lines"], moved
-    )
+    await _add_into_totals(executor, moved)
+    await executor.execute(delete(_TOTALS).where(_TOTALS.c.account_id == from_id))
+
+
+async def _add_into_totals(executor: Executor, rows: Any) -> None:
+    """Add rows of (account_id, day, debit, credit, lines) to the day totals, summing on a clash."""
+    insert = postgresql.insert if _dialect(executor) == "postgresql" else sqlite.insert
+    statement = insert(_TOTALS).from_select(["account_id", "day", "debit", "credit", "lines"], rows)
     statement = statement.on_conflict_do_update(
         index_elements=["account_id", "day"],
         set_={
@@ -98,4 +90,3 @@ async def move_account(executor: Executor, from_id: uuid.UUID, to_id: uuid.UUID)
         },
     )
     await executor.execute(statement)
-    await executor.execute(delete(_TOTALS).where(_TOTALS.c.account_id == from_id))
