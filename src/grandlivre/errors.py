@@ -302,10 +302,11 @@ class DatabaseUnavailable(DomainError):
 
 
 class MirrorIncomplete(DomainError):
-    """On the fallback, whose mirror never completed a copy of PostgreSQL: nothing is served.
+    """On a fallback whose mirror never completed a copy of PostgreSQL: an answer it cannot give.
 
-    Answering from a partial copy would tell a valid key it is unknown (401) and show books
-    with entries missing; writes could name accounts the copy does not hold yet.
+    Reads, an API key the copy does not hold and a write naming an account, journal or entry
+    it does not hold meet this: answering from a partial copy would tell a valid key it is
+    unknown (401) or show books with entries missing. Writes it can check are still taken.
     """
 
     type = "mirror-incomplete"
