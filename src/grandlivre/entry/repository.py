@@ -139,6 +139,25 @@ def _posting_context_query(with_key: bool, with_ids: bool) -> Any:
     return union_all(*parts)
 
 
+# The same rows as `_posting_context_query`, for every shape at once: no Idempotency-Key
+# binds NULLs (no row matches), no entry id an empty array.
+_POSTING_CONTEXT_POSTGRESQL = """
+WITH ledger AS (SELECT id, code, decimals FROM ledgers WHERE code = $1)
+SELECT 'ledger', id, code, NULL::boolean, decimals, NULL::text FROM ledger
+UNION ALL
+SELECT 'journal', j.id, j.code, NULL, NULL, NULL FROM journals j JOIN ledger ON j.ledger_id = ledger.id
+WHERE j.code = ANY($2::varchar[])
+UNION ALL
+SELECT 'account', a.id, a.number, a.active, NULL, NULL FROM accounts a JOIN ledger ON a.ledger_id = ledger.id
+WHERE a.number = ANY($3::varchar[])
+UNION ALL
+SELECT 'stored', NULL, k.fingerprint, NULL, k.status_code, k.response_body FROM idempotency_keys k
+WHERE k.scope = $4::varchar AND k.key = $5::varchar
+UNION ALL
+SELECT 'entry', e.id, NULL, NULL, NULL, NULL FROM entries e WHERE e.id = ANY($6::uuid[])
+"""  # noqa: E501
+
+
 async def posting_context(
     session: AsyncSession,
     ledger_code: str,
@@ -159,29 +178,93 @@ async def posting_context(
         params["scope"], params["key"] = idempotency
     if wanted:
         params["ids"] = wanted
-    query = _posting_context_query(idempotency is not None, bool(wanted))
-    found: PostingContext | None = None
-    rest = []
-    # On the session's connection: Core statements need none of the ORM's execution machinery
-    # (a tenth of the posting's CPU under load, docs/performance.md).
     conn = await session.connection()
-    for row in await conn.execute(query, params):
-        if row.kind == "ledger":
-            found = PostingContext(row.ref, row.name, row.num, {}, {}, None, set())
+    if _is_postgresql(session):
+        # Fixed text, arrays for the lists: prepared once per connection, nothing compiled
+        # or expanded per request (docs/performance.md).
+        rows = await conn.exec_driver_sql(
+            _POSTING_CONTEXT_POSTGRESQL,
+            (
+                ledger_code,
+                params["journals"],
+                params["accounts"],
+                *(idempotency if idempotency is not None else (None, None)),
+                wanted,
+            ),
+        )
+    else:
+        query = _posting_context_query(idempotency is not None, bool(wanted))
+        # On the session's connection: Core statements need none of the ORM's execution
+        # machinery (a tenth of the posting's CPU under load, docs/performance.md).
+        rows = await conn.execute(query, params)
+    found: PostingContext | None = None
+    rest: list[tuple[Any, ...]] = []
+    for row in rows:
+        kind, ref, name, flag, num, body = cast(tuple[Any, ...], row)
+        if kind == "ledger":
+            found = PostingContext(ref, name, num, {}, {}, None, set())
         else:
-            rest.append(row)
+            rest.append((kind, ref, name, flag, num, body))
     if found is None:
         return None
-    for row in rest:
-        if row.kind == "journal":
-            found.journals[row.name] = row.ref
-        elif row.kind == "account":
-            found.accounts[row.name] = (row.ref, bool(row.flag))
-        elif row.kind == "stored":
-            found.stored = StoredResponse(row.name, row.num, row.body)
+    for kind, ref, name, flag, num, body in rest:
+        if kind == "journal":
+            found.journals[name] = ref
+        elif kind == "account":
+            found.accounts[name] = (ref, bool(flag))
+        elif kind == "stored":
+            found.stored = StoredResponse(name, num, body)
         else:
-            found.existing.add(row.ref)
+            found.existing.add(ref)
     return found
+
+
+# PostgreSQL: one statement of fixed text for any number of entries, whose columns travel as
+# arrays. asyncpg prepares it once per connection and SQLAlchemy compiles nothing: a
+# multi-row VALUES was compiled anew for each request (15 % of a worker's CPU under load,
+# docs/performance.md), and had to be split at the drivers' limit of bound parameters.
+_ENTRY_COLUMNS = (
+    "id",
+    "ledger_id",
+    "journal_id",
+    "entry_date",
+    "label",
+    "reference",
+    "status",
+    "origin",
+    "created_at",
+    "reverses_id",
+)
+_ENTRY_TYPES = (
+    "uuid", "uuid", "uuid", "date", "varchar", "varchar", "varchar", "varchar", "timestamptz",
+    "uuid",
+)  # fmt: skip
+_LINE_COLUMNS = ("entry_id", "position", "account_id", "amount", "label")
+_LINE_TYPES = ("uuid", "int2", "uuid", "int8", "varchar")
+_KEY_COLUMNS = ("scope", "key", "fingerprint", "status_code", "response_body", "created_at")
+_KEY_TYPES = ("varchar", "varchar", "varchar", "int4", "text", "timestamptz")
+
+
+def _unnest(columns: Sequence[str], types: Sequence[str], first: int) -> str:
+    arrays = ", ".join(f"${first + n}::{kind}[]" for n, kind in enumerate(types))
+    # Built once at import from the constants above: no input reaches the text.
+    return f"({', '.join(columns)}) SELECT * FROM unnest({arrays})"  # noqa: S608
+
+
+def _insert_statement(with_key: bool) -> str:
+    entries = _unnest(_ENTRY_COLUMNS, _ENTRY_TYPES, 1)
+    lines = _unnest(_LINE_COLUMNS, _LINE_TYPES, 1 + len(_ENTRY_COLUMNS))
+    ctes = [f"new_entries AS (INSERT INTO entries {entries})"]
+    if with_key:
+        first = 1 + len(_ENTRY_COLUMNS) + len(_LINE_COLUMNS)
+        values = ", ".join(f"${first + n}::{kind}" for n, kind in enumerate(_KEY_TYPES))
+        columns = ", ".join(_KEY_COLUMNS)
+        keys = f"INSERT INTO idempotency_keys ({columns}) VALUES ({values})"  # noqa: S608
+        ctes.append(f"new_key AS ({keys})")
+    return f"WITH {', '.join(ctes)} INSERT INTO entry_lines {lines}"
+
+
+_INSERT_POSTGRESQL = {with_key: _insert_statement(with_key) for with_key in (False, True)}
 
 
 async def insert_entries(
@@ -191,36 +274,33 @@ async def insert_entries(
     idempotency: dict[str, Any] | None = None,
 ) -> None:
     """Insert entries, their lines and the response to an Idempotency-Key, in one statement
-    on PostgreSQL (data-modifying CTEs), in two or three on SQLite.
+    on PostgreSQL (data-modifying CTEs over arrays), in two or three on SQLite.
 
     A concurrent twin (same entry id, same key, a reversal of the same entry) makes this raise
     IntegrityError; the store then runs the unit again, which sees the winner.
     """
     if not entries:
         return
-    # Core inserts on the tables: the ORM's bulk path costs more Python per row than the
-    # round trip it saves (py-spy, docs/performance.md).
-    entries_table, lines_table, keys_table = _ENTRIES, _LINES, _KEYS
-    key_insert = insert(keys_table).values(idempotency) if idempotency is not None else None
-    parameters = len(entries) * len(entries[0]) + len(lines) * len(lines[0])
     conn = await session.connection()
-    if _is_postgresql(session) and parameters <= MAX_PARAMETERS:
-        statement = insert(lines_table).values(list(lines))
-        statement = statement.add_cte(
-            insert(entries_table).values(list(entries)).cte("new_entries")
-        )
-        if key_insert is not None:
-            statement = statement.add_cte(key_insert.cte("new_key"))
-        await conn.execute(statement)
+    if _is_postgresql(session):
+        if entries[0].keys() != set(_ENTRY_COLUMNS) or lines[0].keys() != set(_LINE_COLUMNS):
+            raise ValueError("insert_entries: rows do not have the columns the statement binds")
+        arguments: list[Any] = [[row[c] for row in entries] for c in _ENTRY_COLUMNS]
+        arguments += [[row[c] for row in lines] for c in _LINE_COLUMNS]
+        if idempotency is not None:
+            arguments += [idempotency[c] for c in _KEY_COLUMNS]
+        await conn.exec_driver_sql(_INSERT_POSTGRESQL[idempotency is not None], tuple(arguments))
         return
-    # SQLite has no data-modifying CTE; a large batch would pass the drivers' limit of bound
-    # parameters in one statement (32767): several statements, each under the limit.
-    for table, rows in ((entries_table, entries), (lines_table, lines)):
+    # Core inserts on the tables: the ORM's bulk path costs more Python per row than the
+    # round trip it saves (py-spy, docs/performance.md). SQLite has no data-modifying CTE; a
+    # large batch would pass its limit of bound parameters in one statement (32767): several
+    # statements, each under the limit.
+    for table, rows in ((_ENTRIES, entries), (_LINES, lines)):
         per_statement = max(1, MAX_PARAMETERS // len(rows[0]))
         for start in range(0, len(rows), per_statement):
             await conn.execute(insert(table).values(list(rows[start : start + per_statement])))
-    if key_insert is not None:
-        await conn.execute(key_insert)
+    if idempotency is not None:
+        await conn.execute(insert(_KEYS).values(idempotency))
 
 
 async def get_entry(
