@@ -507,10 +507,27 @@ async def last_numbers(
     return last
 
 
+# One statement for a whole batch of seals on PostgreSQL, its columns as arrays.
+_SEAL_POSTGRESQL = """
+UPDATE entries SET seq = s.seq, fiscal_year = s.fiscal_year, number = s.number, hash = s.hash,
+       sealed_at = s.sealed_at
+FROM unnest($1::uuid[], $2::int8[], $3::int2[], $4::int4[], $5::varchar[], $6::timestamptz[])
+     AS s(id, seq, fiscal_year, number, hash, sealed_at)
+WHERE entries.id = s.id
+"""
+_SEAL_COLUMNS = ("id", "seq", "fiscal_year", "number", "hash", "sealed_at")
+
+
 async def seal_entries(session: AsyncSession, seals: Sequence[dict[str, Any]]) -> None:
     """Write the seal columns of entries, one dict per entry with its `id`."""
-    if seals:
-        await session.execute(update(Entry), list(seals))
+    if not seals:
+        return
+    if _is_postgresql(session):
+        conn = await session.connection()
+        arrays = tuple([seal[column] for seal in seals] for column in _SEAL_COLUMNS)
+        await conn.exec_driver_sql(_SEAL_POSTGRESQL, arrays)
+        return
+    await session.execute(update(Entry), list(seals))
 
 
 async def sealed_entries(

@@ -1,6 +1,7 @@
 """Engines, sessions, units of work and the fallback machinery: the only place that commits."""
 
 from grandlivre.store import journal
+from grandlivre.store.modes import Mode
 from grandlivre.store.operations import (
     AlreadyApplied,
     EntryStatus,
@@ -10,7 +11,9 @@ from grandlivre.store.operations import (
     Registry,
     registry,
 )
-from grandlivre.store.store import ConflictAction, Mode, Store, StoreConfig, UnitOfWork
+from grandlivre.store.replay import ConflictAction
+from grandlivre.store.store import Store, StoreConfig
+from grandlivre.store.unit import UnitOfWork
 
 __all__ = [
     "AlreadyApplied",

@@ -68,9 +68,18 @@ class ChangeSignals:
         try:
             dsn = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
             conn = await asyncpg.connect(dsn, timeout=self._timeout)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            log.debug("change_listener_unavailable", error=f"{type(exc).__name__}: {exc}"[:200])
+            return
+        try:
             conn.add_termination_listener(self._on_lost)
             await conn.add_listener(CHANNEL, self._on_change)
-        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        except BaseException as exc:
+            # PostgreSQL went away (or the probe was cancelled) between the connect and the
+            # LISTEN: the connection is nobody's, so it is ended here, not left to the GC.
+            conn.terminate()
+            if not isinstance(exc, OSError | asyncpg.PostgresError | asyncpg.InterfaceError):
+                raise
             log.debug("change_listener_unavailable", error=f"{type(exc).__name__}: {exc}"[:200])
             return
         # Whatever changed while nobody listened is unknown: start from a new generation.
@@ -82,8 +91,12 @@ class ChangeSignals:
         conn, self._conn = self._conn, None
         self.generation += 1
         if conn is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.close(), self._timeout)
+            try:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(conn.close(), self._timeout)
+            finally:
+                if not conn.is_closed():
+                    conn.terminate()  # a close that timed out or was cancelled
 
     def changed_here(self) -> None:
         """A transaction of this process that announced a change has committed."""

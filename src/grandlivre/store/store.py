@@ -1,19 +1,8 @@
 """The store: runs units of work on the active database and is the only place that commits.
 
-Modes (DESIGN.md §3):
-
-    embedded    DATABASE_URL is SQLite: everything happens there.
-    primary     PostgreSQL answers: reads and writes go to it; the mirror copies it to SQLite.
-    fallback    PostgreSQL is unreachable: reads from the SQLite mirror; writes go to SQLite
-                with a replay-journal row in the same transaction (or 503 with
-                FALLBACK_WRITES=reject).
-    recovering  PostgreSQL answers again: the journal drains to it, in order; reads and writes
-                stay on SQLite until it is empty, then a short gate hands over to primary.
-
-    primary --(a request meets a dead connection, or K failed probes)--> fallback
-    fallback --(N good probes; PostgreSQL migrated)--> recovering
-    recovering --(journal empty, under the write gate)--> primary
-    recovering --(a probe or a replay fails)--> fallback
+Where reads and writes go, and when that changes, is the mode machine's (modes.py, DESIGN §3);
+this module does the I/O its verdicts ask for: probing, preparing PostgreSQL again, mirroring,
+draining the journal (replay.py) and the hand-over to primary behind a short write gate.
 
 A read is a function of a session. A write is an operation (see `operations.py`): a typed,
 frozen dataclass with a journaled name and JSON form, so that what was accepted on the fallback
@@ -24,12 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import fcntl
-import io
-import json
 import time
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +23,6 @@ from typing import IO, Any, Literal, TypeVar
 
 import structlog
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -45,34 +30,29 @@ from grandlivre.clock import Clock, IdFactory, SystemClock, UUID7Factory
 from grandlivre.db.tables import ReplayJournal
 from grandlivre.errors import (
     DatabaseUnavailable,
-    DomainError,
     FallbackReadOnly,
     MirrorIncomplete,
     NotFound,
-    ReplayRowNotConflict,
     ReplayRowNotFound,
     UnknownAccount,
     UnknownJournal,
 )
 from grandlivre.ops import metrics
-from grandlivre.store import journal, mirror
+from grandlivre.store import journal, mirror, unit
 from grandlivre.store.availability import is_unavailable
-from grandlivre.store.engine import SQLITE_BEGIN
+from grandlivre.store.modes import Mode, ModeMachine, Transition, Verdict
 from grandlivre.store.operations import (
     LIVE,
     ON_FALLBACK,
-    REPLAYING,
-    AlreadyApplied,
-    MalformedOperation,
     Operation,
     Registry,
-    decode,
 )
-from grandlivre.store.signals import ANNOUNCED, ChangeSignals
+from grandlivre.store.replay import ConflictAction, Replayer, bounded
+from grandlivre.store.signals import ChangeSignals
+from grandlivre.store.unit import UnitOfWork
 
 T = TypeVar("T")
 
-UnitOfWork = Callable[[AsyncSession], Awaitable[T]]
 Prepare = Callable[[AsyncEngine], Awaitable[None]]
 # Maintenance the domain hands the store (the sealer): a unit of work run on the primary
 # database every probe interval, again at once while it returns something truthy.
@@ -88,22 +68,6 @@ HAND_OVER_ROUNDS = 3
 PROGRESS_LOG_SECONDS = 10.0
 
 log = structlog.get_logger("grandlivre.store")
-
-
-class ConflictAction(enum.StrEnum):
-    """What an admin does with a replay conflict."""
-
-    retry = "retry"
-    discard = "discard"
-
-
-class Mode(enum.StrEnum):
-    """Where reads and writes go."""
-
-    embedded = "embedded"
-    primary = "primary"
-    fallback = "fallback"
-    recovering = "recovering"
 
 
 @dataclass(frozen=True)
@@ -161,8 +125,12 @@ class Store:
         self.ids = ids or UUID7Factory()
         self.periodic = tuple(periodic)
         self.is_sqlite = engine.dialect.name == "sqlite"
-        self.mode = Mode.embedded if fallback is None else Mode.primary
-        self.fallback_since: datetime | None = None
+        self.modes = ModeMachine(
+            Mode.embedded if fallback is None else Mode.primary,
+            probe_failures=self.config.probe_failures,
+            probe_successes=self.config.probe_successes,
+            hand_over_backlog=HAND_OVER_BACKLOG * self.config.replay_batch,
+        )
         # SQLite has one writer at a time; queueing this process's writers here is cheaper
         # than having them spin on the file lock. The fallback's lock is also the write gate
         # of the hand-over from recovering to primary.
@@ -173,13 +141,12 @@ class Store:
         self._writes_open = asyncio.Event()
         self._writes_open.set()
         self._probe_engine: AsyncEngine | None = None
+        self._replayer: Replayer | None = None
         self._prepare_primary: Prepare | None = None
         self._task: asyncio.Task[None] | None = None
         # What the last probe found; maintenance that needs PostgreSQL waits for a good one.
         self._healthy = True
         self._lease: IO[str] | None = None
-        self._failures = 0
-        self._successes = 0
         # When (monotonic) the fallback's mirror was last seen complete; None: not yet.
         self._mirror_seen_complete: float | None = None
         self._progress_logged_at = -PROGRESS_LOG_SECONDS
@@ -226,13 +193,11 @@ class Store:
             except Exception as exc:
                 if not is_unavailable(exc):
                     raise
-                self._transition(Mode.fallback, reason=_describe(exc))
+                self._fail_over(exc)
             else:
                 status = await self.replay_status()
-                if status is not None and status.pending:
-                    # Writes acknowledged before a restart are not replayed yet: serving from
-                    # PostgreSQL now would hide them and order new writes before them.
-                    self._transition(Mode.recovering, reason="journal not empty at start-up")
+                pending = status.pending if status is not None else 0
+                self._announce(self.modes.started(pending, self.clock.now()))
         metrics.set_database_mode(self.mode)
         metrics.FALLBACK_ACTIVE.set(1 if self.in_fallback else 0)
         if self.mode == Mode.primary:
@@ -255,9 +220,19 @@ class Store:
                 await engine.dispose()
 
     @property
+    def mode(self) -> Mode:
+        """Where reads and writes go now."""
+        return self.modes.mode
+
+    @property
+    def fallback_since(self) -> datetime | None:
+        """When the service left PostgreSQL (None while on it)."""
+        return self.modes.fallback_since
+
+    @property
     def in_fallback(self) -> bool:
         """Tell whether reads and writes go to the SQLite fallback now."""
-        return self.mode in (Mode.fallback, Mode.recovering)
+        return self.modes.in_fallback
 
     # -- reads and writes -------------------------------------------------------------------
 
@@ -274,7 +249,7 @@ class Store:
             except Exception as exc:
                 if not self._should_fail_over(exc):
                     raise
-                self._transition(Mode.fallback, reason=_describe(exc))
+                self._fail_over(exc)
         assert self.fallback is not None
         if not partial_ok:
             await self.refuse_incomplete_mirror()
@@ -299,7 +274,7 @@ class Store:
                     if not self._should_fail_over(exc):
                         raise
                     # The request that met the failure is retried on the fallback, not failed.
-                    self._transition(Mode.fallback, reason=_describe(exc))
+                    self._fail_over(exc)
                     continue
             if self.config.fallback_writes == "reject":
                 raise FallbackReadOnly(
@@ -455,58 +430,22 @@ class Store:
             }
         return body
 
-    # -- conflicts --------------------------------------------------------------------------
+    # -- replay and conflicts (replay.py) ---------------------------------------------------
 
-    async def list_journal(
-        self, statuses: list[journal.Status], limit: int = 100
-    ) -> list[ReplayJournal]:
-        """Return journal rows in the given statuses, oldest first."""
-        if self.fallback is None:
-            return []
-        return list(
-            await self._run(
-                self.fallback,
-                lambda s: journal.list_rows(s, statuses=statuses, limit=limit),
-                write=False,
+    @property
+    def replayer(self) -> Replayer:
+        """The fallback's replayer (the store must have a fallback)."""
+        if self._replayer is None:
+            self._replayer = Replayer(
+                self.engine,
+                self._fallback(),
+                operations=self.operations,
+                clock=self.clock,
+                write=self._write,
+                batch=self.config.replay_batch,
+                step_timeout=self.config.replay_step_timeout,
             )
-        )
-
-    async def resolve_conflict(
-        self, row_id: int, *, action: ConflictAction, reason: str
-    ) -> ReplayJournal:
-        """Retry a conflict (back to pending) or discard it (its local effect undone)."""
-        if self.fallback is None:
-            raise ReplayRowNotFound("embedded mode keeps no replay journal")
-
-        async def unit(session: AsyncSession) -> ReplayJournal:
-            row = await journal.get(session, row_id)
-            if row is None:
-                raise ReplayRowNotFound(f"no replay journal row {row_id}")
-            if row.status != journal.CONFLICT:
-                raise ReplayRowNotConflict(f"row {row_id} is {row.status}, not in conflict")
-            now = self.clock.now()
-            if action is ConflictAction.retry:
-                row.status = journal.PENDING
-                row.resolution = f"retry: {reason}"
-            else:
-                kind = self.operations.get(row.operation)
-                if kind is not None:
-                    try:
-                        op = decode(kind, json.loads(row.args))
-                    except (MalformedOperation, ValueError):
-                        op = None  # nothing it wrote can be found from unreadable arguments
-                    if op is not None:
-                        await op.discard_local(session)
-                row.status = journal.DISCARDED
-                row.resolution = f"discarded: {reason}"
-                row.resolved_at = now
-            await session.flush()
-            return row
-
-        async with self._fallback_lock:
-            return await self._run_retrying(self.fallback, unit)
-
-    # -- replay -----------------------------------------------------------------------------
+        return self._replayer
 
     async def drain(self, *, at_most: int | None = None) -> dict[str, int]:
         """Replay pending journal rows to PostgreSQL now; return counts by outcome.
@@ -514,130 +453,23 @@ class Store:
         Every row by default (the CLI); `at_most` rows otherwise, so that a maintenance tick
         ends even while clients keep adding rows, and the hand-over gets its turn.
         """
-        totals: dict[str, int] = {}
-        left = at_most
-        while left is None or left > 0:
-            rows = await self._run(
-                self._fallback(),
-                lambda s: journal.next_pending(s, self.config.replay_batch),
-                write=False,
-            )
-            if not rows:
-                return totals
-            for outcome in await self._bounded(self._replay_batch(rows), "replay_batch"):
-                totals[outcome] = totals.get(outcome, 0) + 1
-            if left is not None:
-                left -= len(rows)
-        return totals
+        return await self.replayer.drain(at_most=at_most)
 
-    async def _replay_batch(self, rows: Sequence[ReplayJournal]) -> list[journal.Status]:
-        """Apply rows in order in one PostgreSQL transaction, each in its own savepoint.
+    async def list_journal(
+        self, statuses: list[journal.Status], limit: int = 100
+    ) -> list[ReplayJournal]:
+        """Return journal rows in the given statuses, oldest first."""
+        if self.fallback is None:
+            return []
+        return await self.replayer.list_journal(statuses, limit)
 
-        A row that breaks a rule rolls back to its savepoint and becomes a conflict; the others
-        commit together. Their outcomes are then recorded in SQLite in one transaction. A crash
-        in between replays the batch again, and `replayed_ops` turns every row already
-        committed into a duplicate.
-        """
-        outcomes: dict[int, journal.Outcome] = {}
-
-        async def apply_all(session: AsyncSession) -> None:
-            outcomes.clear()
-            for row in rows:
-                outcomes[row.id] = await self._apply_one(session, row)
-
-        if not await self._replay_whole(rows, outcomes):
-            await self._write(self.engine, apply_all, retry_on_conflict=False)
-        now = self.clock.now()
-
-        async def mark_all(session: AsyncSession) -> set[int]:
-            return await journal.mark_all(session, outcomes, now=now)
-
-        marked = await self._write(self._fallback(), mark_all)
-        for row in rows:
-            outcome, reason, kind = outcomes[row.id]
-            if row.id not in marked:
-                continue  # another replayer recorded it first
-            metrics.REPLAYED.labels(outcome).inc()
-            event = log.error if outcome == journal.CONFLICT else log.debug
-            event(
-                "replay_" + outcome,
-                journal_id=row.id,
-                op_id=str(row.op_id),
-                operation=row.operation,
-                reason=reason,
-                conflict_type=kind,
-            )
-        return [outcomes[row.id][0] for row in rows]
-
-    async def _replay_whole(
-        self,
-        rows: Sequence[ReplayJournal],
-        outcomes: dict[int, journal.Outcome],
-    ) -> bool:
-        """Apply a batch in one transaction without a savepoint per row; False if any row
-        would not simply apply (a conflict, a duplicate), and nothing was written.
-
-        The common case, every row new and valid, then costs no SAVEPOINT, no RELEASE and one
-        claim for the whole batch; and each run of consecutive rows that share a replay group
-        (postings into one ledger) is applied as one (`Operation.apply_together`), in journal
-        order with the rows around it. Anything else is left to the row-by-row path, which
-        tells each row's outcome.
-        """
-        groups: list[tuple[Hashable | None, list[Operation[Any]]]] = []
-        for row in rows:
-            kind = self.operations.get(row.operation)
-            if kind is None:
-                return False
-            try:
-                op = decode(kind, json.loads(row.args))
-            except (MalformedOperation, ValueError):
-                return False
-            group = op.replay_group()
-            if group is not None and groups and groups[-1][0] == group:
-                groups[-1][1].append(op)
-            else:
-                groups.append((group, [op]))
-
-        async def apply_whole(session: AsyncSession) -> None:
-            await journal.claim_ops(session, [row.op_id for row in rows], self.clock.now())
-            for _, ops in groups:
-                if len(ops) == 1:
-                    await ops[0].apply(session, REPLAYING)
-                else:
-                    await type(ops[0]).apply_together(session, REPLAYING, ops)
-
-        try:
-            await self._write(self.engine, apply_whole, retry_on_conflict=False)
-        except (DomainError, AlreadyApplied, IntegrityError):
-            return False
-        outcomes.clear()
-        outcomes.update({row.id: (journal.APPLIED, None, None) for row in rows})
-        return True
-
-    async def _apply_one(self, session: AsyncSession, row: ReplayJournal) -> journal.Outcome:
-        kind = self.operations.get(row.operation)
-        if kind is None:
-            return journal.CONFLICT, f"no handler for {row.operation!r}", "unknown-operation"
-        try:
-            op = decode(kind, json.loads(row.args))
-        except (MalformedOperation, ValueError) as exc:
-            return journal.CONFLICT, str(exc)[:500], "malformed-operation"
-        try:
-            async with session.begin_nested():
-                await journal.claim_op(session, row.op_id, self.clock.now())
-                await op.apply(session, REPLAYING)
-        except AlreadyApplied:
-            return journal.DUPLICATE, None, None
-        except DomainError as exc:
-            return journal.CONFLICT, exc.detail, exc.type
-        except IntegrityError as exc:
-            # A concurrent replayer committed it first, or it collides with what PostgreSQL
-            # holds under other ids.
-            if await journal.op_claimed(session, row.op_id):
-                return journal.DUPLICATE, None, None
-            reason = str(exc.orig)[:500] if exc.orig else "integrity error"
-            return journal.CONFLICT, reason, "integrity"
-        return journal.APPLIED, None, None
+    async def resolve_conflict(
+        self, row_id: int, *, action: ConflictAction, reason: str
+    ) -> ReplayJournal:
+        """Retry a conflict (back to pending) or discard it (its local effect undone)."""
+        if self.fallback is None:
+            raise ReplayRowNotFound("embedded mode keeps no replay journal")
+        return await self.replayer.resolve_conflict(row_id, action=action, reason=reason)
 
     # -- background -------------------------------------------------------------------------
 
@@ -679,26 +511,21 @@ class Store:
         healthy = self._healthy = await self._probe()
         if self.mode == Mode.primary and healthy:
             await self.signals.ensure_listening()
-        if self.mode == Mode.primary:
-            self._failures = 0 if healthy else self._failures + 1
-            if self._failures >= self.config.probe_failures:
-                self._transition(Mode.fallback, reason="probes failed")
-        elif self.mode == Mode.fallback:
-            self._successes = self._successes + 1 if healthy else 0
-            if self._successes >= self.config.probe_successes:
-                try:
-                    # Connections pooled before the outage are dead: drop them all at once
-                    # rather than discover each at its checkout.
-                    await self.engine.dispose()
-                    if self._prepare_primary is not None:
-                        await self._prepare_primary(self.engine)
-                    self._transition(Mode.recovering, reason="probes succeeded")
-                except Exception as exc:
-                    if not is_unavailable(exc):
-                        raise
-                    self._successes = 0
-        elif self.mode == Mode.recovering and not healthy:
-            self._transition(Mode.fallback, reason="probe failed while recovering")
+        verdict, transition = self.modes.probed(healthy, self.clock.now())
+        self._announce(transition)
+        if verdict is Verdict.prepare_recovery:
+            try:
+                # Connections pooled before the outage are dead: drop them all at once
+                # rather than discover each at its checkout.
+                await self.engine.dispose()
+                if self._prepare_primary is not None:
+                    await self._prepare_primary(self.engine)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                self.modes.recovery_failed()
+            else:
+                self._announce(self.modes.recovery_ready(self.clock.now()))
 
     async def _run_periodic_safely(self) -> None:
         # Before the mirror round, so that what was just sealed is copied in the same tick; a
@@ -707,7 +534,7 @@ class Store:
             await self.run_periodic()
         except Exception as exc:
             if self.mode == Mode.primary and self._should_fail_over(exc):
-                self._transition(Mode.fallback, reason=_describe(exc))
+                self._fail_over(exc)
             else:
                 log.exception("store_periodic_error", error=_describe(exc))
 
@@ -722,14 +549,15 @@ class Store:
                 status = await self.replay_status()
                 await self.drain(at_most=status.pending if status is not None else 0)
             if self.mode == Mode.recovering:
-                await self._bounded(self._hand_over(leader=leader), "hand_over")
+                await bounded(
+                    self._hand_over(leader=leader), "hand_over", self.config.replay_step_timeout
+                )
             elif leader and self.mode == Mode.primary:
                 await self._mirror_rounds()
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
-            if self.mode in (Mode.primary, Mode.recovering):
-                self._transition(Mode.fallback, reason=_describe(exc))
+            self._fail_over(exc)
 
     async def _mirror_rounds(self) -> None:
         """Copy chunks until the pass under way ends or this tick's time is up.
@@ -786,25 +614,6 @@ class Store:
             rows_estimate=progress.rows_estimate,
         )
 
-    async def _bounded(self, step: Awaitable[T], what: str) -> T:
-        """Run one step of the replay within `replay_step_timeout`; say where it hung if not."""
-        task = asyncio.ensure_future(step)
-        try:
-            return await asyncio.wait_for(
-                asyncio.shield(task), timeout=self.config.replay_step_timeout
-            )
-        except TimeoutError:
-            stack = io.StringIO()
-            task.print_stack(limit=20, file=stack)
-            task.cancel()
-            log.error(
-                "store_step_stalled",
-                step=what,
-                timeout=self.config.replay_step_timeout,
-                stack=stack.getvalue()[-4000:],
-            )
-            raise StepStalled(what) from None
-
     async def _hand_over(self, *, leader: bool) -> None:
         """Switch to primary once the journal is empty, converging while clients write.
 
@@ -818,7 +627,7 @@ class Store:
         behind un-replayed, whatever the other processes of the replica do.
         """
         status = await self.replay_status()
-        if status is None or status.pending > HAND_OVER_BACKLOG * self.config.replay_batch:
+        if status is None or not self.modes.may_close_gate(status.pending):
             return
         self._writes_open.clear()
         try:
@@ -827,8 +636,10 @@ class Store:
                     await self.drain()
                 async with self._fallback_lock:
                     status = await self.replay_status()
-                    if status is not None and status.pending == 0 and self.mode == Mode.recovering:
-                        self._transition(Mode.primary, reason="journal drained")
+                    pending = status.pending if status is not None else 0
+                    transition = self.modes.drained(pending, self.clock.now())
+                    if transition is not None:
+                        self._announce(transition)
                         return
                 if not leader or self.mode != Mode.recovering:
                     return
@@ -896,26 +707,23 @@ class Store:
         # True also when a concurrent request already switched: this one is retried too.
         return self.fallback is not None and is_unavailable(exc)
 
-    def _transition(self, to: Mode, *, reason: str) -> None:
-        before = self.mode
-        if before == to:
+    def _fail_over(self, exc: BaseException) -> None:
+        self._announce(self.modes.failed(_describe(exc), self.clock.now()))
+
+    def _announce(self, transition: Transition | None) -> None:
+        """Say a change of mode everywhere it shows: caches, metrics, the log."""
+        if transition is None:
             return
-        self.mode = to
-        self._failures = self._successes = 0
-        if to != Mode.primary:
+        if transition.to != Mode.primary:
             self.signals.lost()
-        if to in (Mode.fallback, Mode.recovering) and before == Mode.primary:
-            self.fallback_since = self.clock.now()
-        if to == Mode.primary:
-            self.fallback_since = None
-        metrics.MODE_TRANSITIONS.labels(before.value, to.value).inc()
-        metrics.set_database_mode(to.value)
+        metrics.MODE_TRANSITIONS.labels(transition.before.value, transition.to.value).inc()
+        metrics.set_database_mode(transition.to.value)
         metrics.FALLBACK_ACTIVE.set(1 if self.in_fallback else 0)
         (log.warning if self.announce else log.debug)(
             "storage_mode_changed",
-            from_mode=before.value,
-            to_mode=to.value,
-            reason=reason,
+            from_mode=transition.before.value,
+            to_mode=transition.to.value,
+            reason=transition.reason,
             fallback_since=self.fallback_since.isoformat() if self.fallback_since else None,
         )
 
@@ -936,29 +744,10 @@ class Store:
         return None
 
     async def _run_retrying(self, engine: AsyncEngine, fn: UnitOfWork[T]) -> T:
-        """Run a write; after a lost race on a unique key, run it once more to see the winner."""
-        try:
-            return await self._run(engine, fn, write=True)
-        except IntegrityError:
-            return await self._run(engine, fn, write=True)
+        return await unit.run_retrying(engine, fn, announced=self.signals.changed_here)
 
     async def _run(self, engine: AsyncEngine, fn: UnitOfWork[T], *, write: bool) -> T:
-        async with engine.connect() as conn:
-            if engine.dialect.name == "sqlite":
-                await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"})
-            async with AsyncSession(bind=conn, expire_on_commit=False) as session:
-                if not write:
-                    # Autobegun; closing the session rolls it back.
-                    return await fn(session)
-                async with session.begin():
-                    result = await fn(session)
-                if session.info.pop(ANNOUNCED, False):
-                    self.signals.changed_here()
-                return result
-
-
-class StepStalled(Exception):
-    """A replay step did not finish within its time; the next tick tries again."""
+        return await unit.run(engine, fn, write=write, announced=self.signals.changed_here)
 
 
 def _describe(exc: BaseException) -> str:
