@@ -82,7 +82,9 @@ def test_recovering_goes_back_to_fallback_on_a_failed_probe_or_request() -> None
         Mode.recovering, Mode.fallback, "probe failed while recovering"
     )
     m = machine(Mode.recovering)
-    assert m.failed("reset by peer", T0) == Transition(Mode.recovering, Mode.fallback, "reset by peer")
+    assert m.failed("reset by peer", T0) == Transition(
+        Mode.recovering, Mode.fallback, "reset by peer"
+    )
 
 
 def test_never_back_to_primary_with_unreplayed_writes() -> None:
