@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 
-.PHONY: help install run key test lint format typecheck pytest smoke bench bench-load bench-scale clean
+.PHONY: help install run key test lint format typecheck pytest smoke bench bench-load bench-scale bench-soak bench-failback clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,12 @@ bench-load: install ## Seed BENCH_ENTRIES (1,000,000) sealed 3-line entries into
 
 bench-scale: install ## The service on a private PostgreSQL of BENCH_ENTRIES (1,000,000) entries: first mirror copy vs the probe, reads at scale
 	$(BIN)/python -m bench scale
+
+bench-soak: install ## grandlivre serve under wrk for BENCH_SOAK_SECONDS (300): resident memory per process, slice by slice
+	$(BIN)/python -m bench soak
+
+bench-failback: install ## grandlivre serve under wrk while PostgreSQL is killed and restarted: time back to primary, writes lost/failed
+	$(BIN)/python -m bench failback
 
 clean: ## Remove the virtualenv, caches and local databases
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis dev.db* test.db* fallback.db*

@@ -1,4 +1,4 @@
-"""Grand Livre benchmarks: `python -m bench [posting | inprocess | load]`.
+"""Grand Livre benchmarks: `python -m bench [posting | inprocess | load | scale | soak | failback]`.
 
 Without an argument, every comparison runs (`make bench`): `posting`, then `inprocess`.
 
@@ -11,6 +11,11 @@ Without an argument, every comparison runs (`make bench`): `posting`, then `inpr
     scale       the service on a private PostgreSQL of BENCH_ENTRIES (1,000,000) entries: the
                 mirror's first copy against the probe, reads at that size (bench/scale.py,
                 `make bench-scale`); long (minutes), so not part of the default run.
+    soak        `grandlivre serve` under wrk for BENCH_SOAK_SECONDS (300), the resident memory
+                of its largest process slice by slice (bench/soak.py, `make bench-soak`).
+    failback    `grandlivre serve` under wrk while PostgreSQL is killed and started again: how
+                soon every worker is primary again, and nothing lost, duplicated or failed
+                (bench/failback.py, `make bench-failback`).
 
 Every figure is printed next to the baseline it is compared with, measured in the same run.
 """
@@ -23,7 +28,7 @@ from types import FrameType
 
 from rich.console import Console
 
-COMMANDS = ("posting", "inprocess", "load", "scale")
+COMMANDS = ("posting", "inprocess", "load", "scale", "soak", "failback")
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -60,6 +65,14 @@ def main(argv: list[str]) -> None:
         from bench import scale
 
         scale.main(console)
+    if "soak" in chosen:
+        from bench import soak
+
+        soak.main(console)
+    if "failback" in chosen:
+        from bench import failback
+
+        failback.main(console)
 
 
 if __name__ == "__main__":

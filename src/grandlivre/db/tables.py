@@ -294,3 +294,19 @@ class MirrorState(Base):
     first_copy_estimate: Mapped[int | None] = mapped_column(
         BigInteger, default=None, doc="PostgreSQL's estimate of the rows the first copy copies."
     )
+
+
+class FallbackGate(Base):
+    """On SQLite: the write gate that the hand-over to primary closes for a whole replica.
+
+    One row (id 1). While `closed_until` lies ahead, no fallback write commits: each reads the
+    row inside its own write transaction, and SQLite has one writer at a time, so none slips
+    past a closing. The journal can then only shrink, and every process of the replica may
+    switch to primary once it is empty. The bound frees the writers if the process that
+    closed the gate dies meanwhile.
+    """
+
+    __tablename__ = "fallback_gate"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    closed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grandlivre.db.tables import ReplayedOp, ReplayJournal
+from grandlivre.db.tables import FallbackGate, ReplayedOp, ReplayJournal
 
 _JOURNAL = cast(Table, ReplayJournal.__table__)
 
@@ -194,3 +194,34 @@ async def claim_ops(session: AsyncSession, op_ids: Sequence[uuid.UUID], now: dat
 async def op_claimed(session: AsyncSession, op_id: uuid.UUID) -> bool:
     """Tell whether an operation was applied on PostgreSQL already."""
     return await session.get(ReplayedOp, op_id) is not None
+
+
+# -- the replica's write gate (fallback_gate, see its table) -----------------------------------
+
+GATE_ROW = 1
+
+
+async def gate_closed(session: AsyncSession, now: datetime) -> bool:
+    """Tell whether the hand-over holds every fallback write of this replica now."""
+    gate = await session.get(FallbackGate, GATE_ROW)
+    return gate is not None and gate.closed_until is not None and gate.closed_until > now
+
+
+async def set_gate(session: AsyncSession, closed_until: datetime | None) -> None:
+    """Close the gate until `closed_until`, or open it (None)."""
+    gate = await session.get(FallbackGate, GATE_ROW)
+    if gate is None:
+        session.add(FallbackGate(id=GATE_ROW, closed_until=closed_until))
+    else:
+        gate.closed_until = closed_until
+    await session.flush()
+
+
+async def pending_behind_closed_gate(session: AsyncSession, now: datetime) -> int | None:
+    """Return the rows left to replay if the gate is closed, else None; one snapshot."""
+    if not await gate_closed(session, now):
+        return None
+    result = await session.execute(
+        select(func.count()).select_from(ReplayJournal).where(ReplayJournal.status == PENDING)
+    )
+    return int(result.scalar_one())

@@ -115,8 +115,10 @@ class ModeMachine:
 
         Only for a small remainder: the gate then stays closed for a bounded drain, and writes
         wait briefly, never fail. Above it, the journal drains tick by tick with the gate open.
+        On primary too: other processes of the replica may still be journaling, and they
+        switch only behind a closed gate.
         """
-        return self.mode == Mode.recovering and pending <= self.hand_over_backlog
+        return self.mode in (Mode.recovering, Mode.primary) and pending <= self.hand_over_backlog
 
     def drained(self, pending: int, now: datetime) -> Transition | None:
         """The journal was counted under the write gate: to primary only if nothing is left.

@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
@@ -64,6 +65,11 @@ HAND_OVER_BACKLOG = 2
 # Drains behind the closed gate before it opens again for a next tick (writes already past it
 # can add a row or two after a drain).
 HAND_OVER_ROUNDS = 3
+# How long the hand-over may hold every fallback write of the replica at its gate, at most: it
+# opens by itself after that, should the process that closed it die.
+HAND_OVER_GATE_SECONDS = 5.0
+# How often a write held at the replica's gate looks again.
+GATE_POLL_SECONDS = 0.02
 # How often a first copy of PostgreSQL into the mirror says how far it got (log line).
 PROGRESS_LOG_SECONDS = 10.0
 
@@ -97,6 +103,14 @@ class ReplayStatus:
     duplicates: int
     discarded: int
     oldest_pending_at: datetime | None
+
+
+class GateClosed(Exception):
+    """The replica's hand-over holds fallback writes; wait and try again."""
+
+
+class _HandedOver(Exception):
+    """The store switched to primary while a write waited for the fallback's lock."""
 
 
 class Store:
@@ -265,14 +279,25 @@ class Store:
         return await self._write(engine, fn, retry_on_conflict=retry_on_conflict)
 
     async def execute(self, op: Operation[T]) -> T:
-        """Run the operation: on PostgreSQL, or on the fallback with a journal row."""
-        for _ in range(3):
+        """Run the operation: on PostgreSQL, or on the fallback with a journal row.
+
+        A write that meets the replica's closed gate (the hand-over to primary draining the
+        journal's last rows) waits for it, then runs wherever the store is by then: it waits
+        briefly, it never fails for it.
+        """
+        failures = 0
+        while True:
             if not self.in_fallback:
                 try:
                     return await self._write(self.engine, lambda s: op.apply(s, LIVE))
                 except Exception as exc:
                     if not self._should_fail_over(exc):
                         raise
+                    failures += 1
+                    if failures >= 3:
+                        raise DatabaseUnavailable(
+                            "no database could take this write; retry shortly"
+                        ) from exc
                     # The request that met the failure is retried on the fallback, not failed.
                     self._fail_over(exc)
                     continue
@@ -283,33 +308,59 @@ class Store:
                     headers={"Retry-After": str(max(1, round(self._retry_after())))},
                 )
             await self._writes_open.wait()
+            try:
+                return await self._journal_on_fallback(op)
+            except GateClosed:
+                await self._wait_at_gate()
+            except _HandedOver:
+                pass  # handed over to primary while this write waited: run it there
+
+    async def _journal_on_fallback(self, op: Operation[T]) -> T:
+        async with self._fallback_lock:
             if not self.in_fallback:
-                continue  # handed over to primary while this write waited at the gate
-            async with self._fallback_lock:
-                if not self.in_fallback:
-                    continue  # handed over to primary while this write waited at the lock
+                raise _HandedOver
 
-                async def journaled(session: AsyncSession) -> T:
-                    result = await op.apply(session, ON_FALLBACK)
-                    if not op.wrote_nothing(result):
-                        await journal.append(
-                            session,
-                            op_id=self.ids.new(),
-                            operation=op.name,
-                            args=op.to_json(),
-                            now=self.clock.now(),
-                        )
-                    return result
+            async def journaled(session: AsyncSession) -> T:
+                if await journal.gate_closed(session, self.clock.now()):
+                    raise GateClosed
+                result = await op.apply(session, ON_FALLBACK)
+                if not op.wrote_nothing(result):
+                    await journal.append(
+                        session,
+                        op_id=self.ids.new(),
+                        operation=op.name,
+                        args=op.to_json(),
+                        now=self.clock.now(),
+                    )
+                return result
 
-                assert self.fallback is not None
-                try:
-                    return await self._run_retrying(self.fallback, journaled)
-                except (NotFound, UnknownAccount, UnknownJournal):
-                    # What the write names may be on PostgreSQL and not yet in a copy that
-                    # never completed: that is not the client's error to fix.
-                    await self.refuse_incomplete_mirror()
-                    raise
-        raise DatabaseUnavailable("no database could take this write; retry shortly")
+            try:
+                return await self._run_retrying(self._fallback(), journaled)
+            except (NotFound, UnknownAccount, UnknownJournal):
+                # What the write names may be on PostgreSQL and not yet in a copy that
+                # never completed: that is not the client's error to fix.
+                await self.refuse_incomplete_mirror()
+                raise
+
+    async def _wait_at_gate(self) -> None:
+        """Wait while the replica's gate is closed; switch to primary when that is safe.
+
+        Behind a closed gate no process of the replica can journal a write, so a journal seen
+        empty stays empty: a recovering process may then switch as the leaseholder did.
+        """
+        deadline = time.monotonic() + HAND_OVER_GATE_SECONDS + 1
+        while self.in_fallback and time.monotonic() < deadline:
+            pending = await self._run(
+                self._fallback(),
+                lambda s: journal.pending_behind_closed_gate(s, self.clock.now()),
+                write=False,
+            )
+            if pending is None:
+                return
+            if pending == 0 and self.mode == Mode.recovering:
+                self._announce(self.modes.drained(0, self.clock.now()))
+                return
+            await asyncio.sleep(GATE_POLL_SECONDS)
 
     async def on_primary(self, fn: UnitOfWork[T]) -> T | None:
         """Run `fn` in a write transaction on the primary database; None while it is not in charge.
@@ -542,17 +593,20 @@ class Store:
         if self.mode not in (Mode.primary, Mode.recovering):
             return
         leader = self._hold_lease()
+        status: ReplayStatus | None = None
         try:
             if leader:
                 # What was pending when the tick began: rows added meanwhile wait for the
                 # next tick, or for the hand-over's drain behind the gate.
                 status = await self.replay_status()
                 await self.drain(at_most=status.pending if status is not None else 0)
-            if self.mode == Mode.recovering:
+            if self.mode == Mode.recovering or (
+                leader and status is not None and status.pending > 0
+            ):
                 await bounded(
                     self._hand_over(leader=leader), "hand_over", self.config.replay_step_timeout
                 )
-            elif leader and self.mode == Mode.primary:
+            if leader and self.mode == Mode.primary:
                 await self._mirror_rounds()
         except Exception as exc:
             if not is_unavailable(exc):
@@ -619,30 +673,48 @@ class Store:
 
         Clients that keep writing on the fallback can add rows as fast as they drain, so an
         empty journal may never be seen between two writes. Once what is left is small (two
-        replay batches), the gate closes: this process's new fallback writes wait at it, the
-        leaseholder drains the rest, and the switch happens under the fallback's write lock
-        with nothing pending (a write already past the gate is drained in a next round);
-        the writes that waited then go to PostgreSQL. They wait for a bounded drain, never
-        fail. The switch always requires an empty shared journal, so nothing accepted is left
-        behind un-replayed, whatever the other processes of the replica do.
+        replay batches), the leaseholder closes the replica's gate (`fallback_gate`, shared by
+        every worker of the replica through the SQLite file): no process can journal a write
+        any more, so the journal only shrinks. It drains the rest and switches under the
+        fallback's write lock with nothing pending; every other recovering process sees the
+        closed gate and the empty journal and switches too (here, or where its writes wait
+        in `_wait_at_gate`). The gate opens again by itself after HAND_OVER_GATE_SECONDS, or
+        at once if the hand-over did not happen. Writes wait for a bounded drain, never fail.
+
+        A leaseholder already on primary does the same for the rows other workers journal
+        meanwhile: without it, they would wait in `recovering` for a gate nobody closes.
         """
         status = await self.replay_status()
         if status is None or not self.modes.may_close_gate(status.pending):
             return
+        if not leader:
+            async with self._fallback_lock:
+                pending = await self._run(
+                    self._fallback(),
+                    lambda s: journal.pending_behind_closed_gate(s, self.clock.now()),
+                    write=False,
+                )
+                if pending == 0:
+                    self._announce(self.modes.drained(0, self.clock.now()))
+            return
         self._writes_open.clear()
+        until = self.clock.now() + timedelta(seconds=HAND_OVER_GATE_SECONDS)
+        await self._write(self._fallback(), lambda s: journal.set_gate(s, until))
         try:
             for _ in range(HAND_OVER_ROUNDS):
-                if leader:
-                    await self.drain()
+                await self.drain()
                 async with self._fallback_lock:
                     status = await self.replay_status()
                     pending = status.pending if status is not None else 0
+                    if self.mode == Mode.primary and pending == 0:
+                        return  # the other workers can switch now
                     transition = self.modes.drained(pending, self.clock.now())
                     if transition is not None:
                         self._announce(transition)
                         return
-                if not leader or self.mode != Mode.recovering:
-                    return
+                if self.mode != Mode.recovering:
+                    break
+            await self._write(self._fallback(), lambda s: journal.set_gate(s, None))
         finally:
             self._writes_open.set()
 
@@ -721,6 +793,8 @@ class Store:
         metrics.FALLBACK_ACTIVE.set(1 if self.in_fallback else 0)
         (log.warning if self.announce else log.debug)(
             "storage_mode_changed",
+            # Each worker process has its mode: say which one changed.
+            pid=os.getpid(),
             from_mode=transition.before.value,
             to_mode=transition.to.value,
             reason=transition.reason,
