@@ -22,6 +22,7 @@ from grandlivre.db.migrate import upgrade_to_head
 from grandlivre.entry import api as entry_api
 from grandlivre.entry import operations as entry_operations
 from grandlivre.entry import sealer
+from grandlivre.entry.fast_post import FastPostMiddleware
 from grandlivre.errors import PROBLEM_JSON, register_problem_handlers
 from grandlivre.ledger import api as ledger_api
 from grandlivre.ledger import operations as ledger_operations
@@ -214,6 +215,8 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
             expose_headers=["X-Request-ID", "RateLimit", "RateLimit-Policy", "Retry-After"],
         )
+    # Innermost: the body it reads has passed the size, duplicate-member and JSON checks.
+    app.add_middleware(FastPostMiddleware, api=app)
     app.add_middleware(JsonOnlyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, trusted_proxies=trusted)

@@ -396,6 +396,19 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
+def domain_problem(request: Request, exc: DomainError) -> JSONResponse:
+    """Render a domain error as its problem, with its headers and extra members."""
+    return problem_response(
+        request,
+        type_=exc.type,
+        title=exc.title,
+        status=exc.status,
+        detail=exc.detail,
+        headers=exc.headers,
+        **exc.extra,
+    )
+
+
 # Which problem a payload error is, when it is more than a generic validation error: by the
 # error's type, then (for the cursor, whose pattern is only a first check) by the field.
 _BY_ERROR_TYPE: dict[str, type[DomainError]] = {
@@ -470,15 +483,7 @@ def register_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(
-            request,
-            type_=exc.type,
-            title=exc.title,
-            status=exc.status,
-            detail=exc.detail,
-            headers=exc.headers,
-            **exc.extra,
-        )
+        return domain_problem(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -59,7 +59,10 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
     }
 
 
-async def _count(request: Request, guard: Guard, principal: Principal | None, ip: str) -> None:
+async def count_request(
+    request: Request, guard: Guard, principal: Principal | None, ip: str
+) -> None:
+    """Count the request against its key's limit (or its address's); 429 when over it."""
     if principal is not None:
         decision = await guard.limiter.hit(guard.key_limit, "key", str(principal.key_id))
     else:
@@ -85,6 +88,21 @@ async def _count(request: Request, guard: Guard, principal: Principal | None, ip
         headers={"Retry-After": str(decision.reset_seconds), **rate_limit_headers(decision)},
         retry_after_seconds=decision.reset_seconds,
     )
+
+
+def cached_principal(guard: Guard, authorization: str | None) -> Principal | None:
+    """Return the principal of a well-formed Bearer key found in the process's key cache.
+
+    No side effect: a missing, malformed, unknown or uncached key gives None, and the caller
+    goes through `authenticate`, which says why and counts it.
+    """
+    if authorization is None or guard.keys is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 256:
+        return None
+    return guard.keys.get(service.hash_key(token))
 
 
 def _refuse(request: Request, reason: str, ip: str, detail: str) -> Unauthorized:
@@ -127,7 +145,7 @@ async def authenticate(
                     principal = service.principal_of(row)
                     if guard.keys is not None:
                         guard.keys.put(key_hash, principal, generation)
-    await _count(request, guard, principal, ip)
+    await count_request(request, guard, principal, ip)
     if principal is None:
         assert failure is not None
         raise _refuse(request, failure[0], ip, failure[1])

@@ -38,13 +38,15 @@ router = APIRouter(
     prefix="/api/v1/ledgers", tags=["entries"], responses=PROBLEM_RESPONSES, dependencies=[Viewer]
 )
 
+# Printable ASCII without spaces (RFC 9110 token characters and more), 1 to 255 of them.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,
         max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Retrying with the same key and body replays the first response; the "
         "same key with another body is refused (422 `idempotency-key-reused`). At most one.",
     ),
@@ -53,7 +55,7 @@ JournalFilter = Annotated[str | None, Query(pattern=r"^[A-Z0-9]{1,8}$")]
 AccountFilter = Annotated[str | None, Query(pattern=r"^[0-9]{1,20}$")]
 
 
-def _key_args(
+def key_args(
     request: Request, ledger: str, key: str | None, body: BaseModel
 ) -> IdempotencyArgs | None:
     """The Idempotency-Key of a write and the fingerprint of its method, path and body."""
@@ -62,7 +64,8 @@ def _key_args(
     )
 
 
-def _respond(ledger: str, outcome: idempotency.Outcome) -> JSONResponse:
+def respond(ledger: str, outcome: idempotency.Outcome) -> JSONResponse:
+    """The answer to a posting: its entry (or the stored answer) and where it lives."""
     headers = {"Location": f"/api/v1/ledgers/{ledger}/entries/{outcome.body['id']}"}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -91,9 +94,9 @@ async def post_entry(
         entry_id=ids.new(),
         draft=body.to_draft(),
         now=clock.now(),
-        idempotency=_key_args(request, ledger, idempotency_key, body),
+        idempotency=key_args(request, ledger, idempotency_key, body),
     )
-    return _respond(ledger, await store.execute(op))
+    return respond(ledger, await store.execute(op))
 
 
 @router.post(
@@ -121,7 +124,7 @@ async def post_entries(
         ledger=ledger,
         postings=tuple((ids.new(), entry.to_draft()) for entry in body.entries),
         now=clock.now(),
-        idempotency=_key_args(request, ledger, idempotency_key, body),
+        idempotency=key_args(request, ledger, idempotency_key, body),
     )
     outcome = await store.execute(op)
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
@@ -190,9 +193,9 @@ async def reverse_entry(
         now=clock.now(),
         on=options.date,
         label=options.label,
-        idempotency=_key_args(request, ledger, idempotency_key, options),
+        idempotency=key_args(request, ledger, idempotency_key, options),
     )
-    return _respond(ledger, await store.execute(op))
+    return respond(ledger, await store.execute(op))
 
 
 @router.get("/{ledger}/verify", response_model=ChainRead)

@@ -149,16 +149,7 @@ class BodyLimitMiddleware:
             if problem is not None:
                 await _refuse(scope, send, MalformedRequest, problem)
                 return
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
     def _too_large(self) -> str:
         return f"the request body exceeds {self.max_bytes} bytes"
@@ -179,3 +170,17 @@ async def _refuse(
         return {"type": "http.request", "body": b"", "more_body": False}
 
     await response(scope, _no_body, send)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives a body read already, whole, then what the client sends next."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
