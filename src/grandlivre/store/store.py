@@ -158,6 +158,8 @@ class Store:
         self._replayer: Replayer | None = None
         self._prepare_primary: Prepare | None = None
         self._task: asyncio.Task[None] | None = None
+        # Set by `close`: the background loops end after the tick under way.
+        self._closing = asyncio.Event()
         # What the last probe found; maintenance that needs PostgreSQL waits for a good one.
         self._healthy = True
         self._lease: IO[str] | None = None
@@ -220,8 +222,18 @@ class Store:
             self._task = asyncio.create_task(self._background(), name="grandlivre-store")
 
     async def close(self) -> None:
-        """Stop the background work and close every connection."""
+        """Stop the background work and close every connection.
+
+        The background loops are asked to stop after the tick under way, and waited for (a
+        tick is bounded by the connect and statement timeouts); only one that does not end
+        in time is cancelled. A task cancelled in the middle of opening a connection can
+        leave that connection to the garbage collector instead of the pool.
+        """
+        self._closing.set()
         if self._task is not None:
+            grace = max(self.config.probe_timeout, self.config.probe_interval) * 3
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=grace)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -534,6 +546,8 @@ class Store:
         )
         try:
             await self._every(self._maintenance_tick)
+            for task in probing:
+                await task  # asked to stop too: it ends after its probe under way
         finally:
             for task in probing:
                 task.cancel()
@@ -550,7 +564,14 @@ class Store:
             except Exception as exc:  # the loop must outlive any one failure
                 log.exception("store_background_error", error=_describe(exc))
             elapsed = time.monotonic() - started
-            await asyncio.sleep(max(0.05, self.config.probe_interval - elapsed))
+            if self._closing.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._closing.wait(), max(0.05, self.config.probe_interval - elapsed)
+                )
+            if self._closing.is_set():
+                return
 
     async def _maintenance_tick(self) -> None:
         if self._healthy:
