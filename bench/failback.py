@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
-from tests.pgcluster import PrivateCluster, free_port
+from tests.pgcluster import PrivateCluster
 
 from bench.posting import (
     CLIENTS,
@@ -40,10 +40,8 @@ from bench.posting import (
     THREADS,
     WORKERS,
     fetch,
-    grandlivre_command,
-    grandlivre_env,
     prepare_database,
-    run_cli,
+    serve_grandlivre,
     settle,
 )
 from bench.processes import Served
@@ -110,24 +108,7 @@ def measure(console: Console) -> Outcome:
                 conf.write("max_connections = 200\n")
             cluster.start()
             prepare_database(cluster, "grandlivre", tmp)
-            env = grandlivre_env(cluster.url("grandlivre"), tmp, "grandlivre")
-            key = run_cli(["keys", "create", "--name", "bench", "--role", "accountant"], env, tmp)
-            metrics = tmp / "metrics"
-            metrics.mkdir()
-            port = free_port()
-            served = Served(
-                "grandlivre",
-                [
-                    grandlivre_command(),
-                    "serve",
-                    *("--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)),
-                ],
-                env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
-                cwd=tmp,
-                log=tmp / "grandlivre.log",
-            )
-            base = f"http://127.0.0.1:{port}"
-            served.wait_until_answers(f"{base}/readyz")
+            served, base, key = serve_grandlivre(cluster, tmp, "grandlivre")
             console.print(
                 f"failback: {SECONDS} s of wrk ({THREADS} threads, {CLIENTS} connections) on "
                 f"`grandlivre serve -w {WORKERS}`; PostgreSQL killed at {SECONDS // 4} s, "
@@ -140,7 +121,7 @@ def measure(console: Console) -> Outcome:
                     "wrk",
                     *("-t", str(THREADS), "-c", str(CLIENTS), "-d", f"{SECONDS}s"),
                     *("--timeout", "30s", "-s", str(LUA), f"{base}{ENTRY_PATH}"),
-                    *("--", uuid.uuid4().hex[:8], key.strip().splitlines()[-1]),
+                    *("--", uuid.uuid4().hex[:8], key),
                 ],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -329,6 +329,34 @@ def mode_of(base_url: str) -> str:
         return f"unanswered ({exc})"
 
 
+def serve_grandlivre(cluster: PrivateCluster, tmp: Path, database: str) -> tuple[Served, str, str]:
+    """Start `grandlivre serve` on a prepared database with an accountant key; wait until it
+    is ready. Return the server (the caller stops it), its base URL and the key."""
+    env = grandlivre_env(cluster.url(database), tmp, database)
+    key = run_cli(["keys", "create", "--name", "bench", "--role", "accountant"], env, tmp)
+    metrics = tmp / "metrics"
+    metrics.mkdir(exist_ok=True)
+    port = free_port()
+    served = Served(
+        "grandlivre",
+        [
+            grandlivre_command(),
+            "serve",
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)),
+        ],
+        env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
+        cwd=tmp,
+        log=tmp / "grandlivre.log",
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        served.wait_until_answers(f"{base}/readyz")
+    except BaseException:
+        served.stop()
+        raise
+    return served, base, key.strip().splitlines()[-1]
+
+
 def start_servers(cluster: PrivateCluster, tmp: Path, servers: list[Served]) -> tuple[Wrk, Wrk]:
     """Start the peer and Grand Livre, each with 2 workers; wait until both answer."""
     peer_port, gl_port = free_port(), free_port()

@@ -19,17 +19,15 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from tests.pgcluster import PrivateCluster, free_port
+from tests.pgcluster import PrivateCluster
 
 from bench.posting import (
     ENTRY_PATH,
     WORKERS,
     Round,
     Wrk,
-    grandlivre_command,
-    grandlivre_env,
     prepare_database,
-    run_cli,
+    serve_grandlivre,
 )
 from bench.processes import Served
 
@@ -53,29 +51,13 @@ def measure(console: Console) -> list[Round]:
                 conf.write("max_connections = 200\n")
             cluster.start()
             prepare_database(cluster, "grandlivre", tmp)
-            env = grandlivre_env(cluster.url("grandlivre"), tmp, "grandlivre")
-            key = run_cli(["keys", "create", "--name", "soak", "--role", "accountant"], env, tmp)
-            metrics = tmp / "metrics"
-            metrics.mkdir()
-            port = free_port()
-            served = Served(
-                "grandlivre",
-                [
-                    grandlivre_command(),
-                    "serve",
-                    *("--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)),
-                ],
-                env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
-                cwd=tmp,
-                log=tmp / "grandlivre.log",
-            )
-            served.wait_until_answers(f"http://127.0.0.1:{port}/readyz")
+            served, base, key = serve_grandlivre(cluster, tmp, "grandlivre")
             load = Wrk(
                 "grandlivre",
                 f"grandlivre serve -w {WORKERS}",
                 served,
-                f"http://127.0.0.1:{port}{ENTRY_PATH}",
-                key=key.strip().splitlines()[-1],
+                f"{base}{ENTRY_PATH}",
+                key=key,
             )
             run_id = uuid.uuid4().hex[:8]
             console.print(
