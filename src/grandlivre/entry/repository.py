@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from grandlivre.db.dialect import is_postgresql
 from grandlivre.db.tables import Account, Entry, EntryLine, IdempotencyKey, Journal, Ledger
 
 _ENTRIES = cast(Table, Entry.__table__)
@@ -179,7 +180,7 @@ async def posting_context(
     if wanted:
         params["ids"] = wanted
     conn = await session.connection()
-    if _is_postgresql(session):
+    if is_postgresql(session):
         # Fixed text, arrays for the lists: prepared once per connection, nothing compiled
         # or expanded per request (docs/performance.md).
         rows = await conn.exec_driver_sql(
@@ -282,7 +283,7 @@ async def insert_entries(
     if not entries:
         return
     conn = await session.connection()
-    if _is_postgresql(session):
+    if is_postgresql(session):
         if entries[0].keys() != set(_ENTRY_COLUMNS) or lines[0].keys() != set(_LINE_COLUMNS):
             raise ValueError("insert_entries: rows do not have the columns the statement binds")
         arguments: list[Any] = [[row[c] for row in entries] for c in _ENTRY_COLUMNS]
@@ -405,10 +406,6 @@ class LastSeal:
     hash: str
 
 
-def _is_postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 async def lock_sealer(session: AsyncSession, ledger_id: uuid.UUID, *, wait: bool) -> bool:
     """Become the ledger's sealer until this transaction ends; False if another one is.
 
@@ -416,7 +413,7 @@ async def lock_sealer(session: AsyncSession, ledger_id: uuid.UUID, *, wait: bool
     replica; `wait` queues behind the current one instead of giving up. On SQLite the write
     transaction (BEGIN IMMEDIATE) already shuts out every other writer, other sealers too.
     """
-    if not _is_postgresql(session):
+    if not is_postgresql(session):
         return True
     if wait:
         await session.execute(
@@ -458,7 +455,7 @@ async def sealable_entries(
     `created_at` would not do: it is taken before the write waits for the lock.
     """
     query = select(Entry).where(Entry.ledger_id == ledger_id, Entry.seq.is_(None)).limit(limit)
-    if _is_postgresql(session):
+    if is_postgresql(session):
         horizon = literal_column(
             "pg_snapshot_xmin(pg_current_snapshot())::text::bigint", BigInteger
         )
@@ -522,7 +519,7 @@ async def seal_entries(session: AsyncSession, seals: Sequence[dict[str, Any]]) -
     """Write the seal columns of entries, one dict per entry with its `id`."""
     if not seals:
         return
-    if _is_postgresql(session):
+    if is_postgresql(session):
         conn = await session.connection()
         arrays = tuple([seal[column] for seal in seals] for column in _SEAL_COLUMNS)
         await conn.exec_driver_sql(_SEAL_POSTGRESQL, arrays)

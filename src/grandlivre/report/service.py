@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from grandlivre.db.dialect import is_postgresql
 from grandlivre.ledger import service as ledger_service
 from grandlivre.report import repository as repo
 from grandlivre.report.repository import AccountTotals, Movement
@@ -125,6 +126,13 @@ async def account_balance(
     session: AsyncSession, ledger_code: str, number: str, as_of: date | None
 ) -> AccountBalance:
     """Return the totals of one account over every entry dated up to `as_of` (inclusive)."""
+    if is_postgresql(session):
+        found = await repo.account_balance_by_number(session, ledger_code, number, as_of)
+        if found is not None:
+            return AccountBalance(
+                found.decimals, found.number, found.name, found.debit, found.credit
+            )
+        # The ledger or the account is missing: the lookups below say which.
     ledger = await ledger_service.get_ledger(session, ledger_code)
     account = await ledger_service.get_account(session, ledger, number)
     debit, credit = await repo.account_totals(session, ledger.id, account.id, date_to=as_of)

@@ -21,6 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from grandlivre.db.dialect import is_postgresql
+
 CHANNEL = "grandlivre_changes"
 
 log = structlog.get_logger("grandlivre.store")
@@ -36,7 +38,7 @@ async def announce(session: AsyncSession, topic: str) -> None:
     moves its own generation on as soon as the transaction has committed (`ANNOUNCED`).
     """
     session.info[ANNOUNCED] = True
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         await session.execute(
             text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic}
         )
