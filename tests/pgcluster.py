@@ -63,6 +63,11 @@ class PrivateCluster:
             command = ["runuser", "-u", "postgres", "--", *command]
         return subprocess.run(command, check=check, capture_output=True, text=True, timeout=60)
 
+    def set_xid_epoch(self, epoch: int) -> None:
+        """Give the stopped cluster's transaction ids an epoch, as a cluster that has wrapped
+        around `epoch` times has: every transaction id then lies beyond 2**32."""
+        self._run("pg_resetwal", "-e", str(epoch), "-D", str(self.data))
+
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "30", "start")

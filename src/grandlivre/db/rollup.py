@@ -17,29 +17,15 @@ import uuid
 from collections.abc import Collection
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, Table, Uuid, any_, bindparam, case, delete, func, literal, select
+from sqlalchemy import Table, Uuid, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from grandlivre.db.dialect import Executor, among, dialect_name
 from grandlivre.db.tables import AccountDayTotal, Entry, EntryLine
 
-Executor = AsyncSession | AsyncConnection
 _TOTALS = cast(Table, AccountDayTotal.__table__)
 _LINES = cast(Table, EntryLine.__table__)
 _ENTRIES = cast(Table, Entry.__table__)
-
-
-def _dialect(executor: Executor) -> str:
-    if isinstance(executor, AsyncSession):
-        return executor.get_bind().dialect.name
-    return executor.dialect.name
-
-
-def among(column: Any, ids: Collection[uuid.UUID], dialect: str) -> Any:
-    """`column` is one of `ids`: one uuid[] parameter on PostgreSQL, an IN list on SQLite."""
-    if dialect == "postgresql":
-        return column == any_(bindparam("ids", list(ids), type_=ARRAY(Uuid)))
-    return column.in_(list(ids))
 
 
 async def fold(executor: Executor, entry_ids: Collection[uuid.UUID], *, sign: int = 1) -> None:
@@ -50,7 +36,7 @@ async def fold(executor: Executor, entry_ids: Collection[uuid.UUID], *, sign: in
     """
     if not entry_ids:
         return
-    dialect = _dialect(executor)
+    dialect = dialect_name(executor)
     amount = _LINES.c.amount
     summed = (
         select(
@@ -80,7 +66,7 @@ async def move_account(executor: Executor, from_id: uuid.UUID, to_id: uuid.UUID)
 
 async def _add_into_totals(executor: Executor, rows: Any) -> None:
     """Add rows of (account_id, day, debit, credit, lines) to the day totals, summing on a clash."""
-    insert = postgresql.insert if _dialect(executor) == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect_name(executor) == "postgresql" else sqlite.insert
     statement = insert(_TOTALS).from_select(["account_id", "day", "debit", "credit", "lines"], rows)
     statement = statement.on_conflict_do_update(
         index_elements=["account_id", "day"],

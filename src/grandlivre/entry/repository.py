@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -34,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grandlivre.db.dialect import is_postgresql
+from grandlivre.db.dialect import among, dialect_name, is_postgresql
 from grandlivre.db.tables import Account, Entry, EntryLine, IdempotencyKey, Journal, Ledger
 
 _ENTRIES = cast(Table, Entry.__table__)
@@ -330,7 +331,9 @@ async def journal_codes(
 ) -> dict[uuid.UUID, str]:
     """Return journal codes by id."""
     result = await session.execute(
-        select(Journal.id, Journal.code).where(Journal.id.in_(set(journal_ids)))
+        select(Journal.id, Journal.code).where(
+            among(Journal.id, set(journal_ids), dialect_name(session))
+        )
     )
     return {row.id: row.code for row in result}
 
@@ -346,7 +349,7 @@ async def lines_of(session: AsyncSession, entry_ids: Sequence[uuid.UUID]) -> lis
             EntryLine.label,
         )
         .join(Account, Account.id == EntryLine.account_id)
-        .where(EntryLine.entry_id.in_(entry_ids))
+        .where(among(EntryLine.entry_id, entry_ids, dialect_name(session)))
         .order_by(EntryLine.entry_id, EntryLine.position)
     )
     return [LineRow(r.entry_id, r.position, r.number, r.amount, r.label) for r in result]
@@ -357,7 +360,9 @@ async def reversals_of(
 ) -> dict[uuid.UUID, uuid.UUID]:
     """Return, for each entry that has been reversed, the id of its reversal."""
     result = await session.execute(
-        select(Entry.reverses_id, Entry.id).where(Entry.reverses_id.in_(entry_ids))
+        select(Entry.reverses_id, Entry.id).where(
+            among(Entry.reverses_id, entry_ids, dialect_name(session))
+        )
     )
     return {row.reverses_id: row.id for row in result}
 
@@ -489,11 +494,12 @@ async def last_numbers(
     wanted = set(keys)
     if not wanted:
         return {}
+    dialect = dialect_name(session)
     result = await session.execute(
         select(Entry.journal_id, Entry.fiscal_year, func.max(Entry.number))
         .where(
-            Entry.journal_id.in_({journal for journal, _ in wanted}),
-            Entry.fiscal_year.in_({year for _, year in wanted}),
+            among(Entry.journal_id, {journal for journal, _ in wanted}, dialect),
+            among(Entry.fiscal_year, {year for _, year in wanted}, dialect, SmallInteger()),
         )
         .group_by(Entry.journal_id, Entry.fiscal_year)
     )

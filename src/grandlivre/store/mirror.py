@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from grandlivre.db import rollup
+from grandlivre.db.dialect import among
 from grandlivre.db.tables import (
     Account,
     ApiKey,
@@ -351,9 +352,7 @@ async def _entries_chunk(
         (
             await conn.execute(
                 select(lines.c.entry_id, func.count())
-                .where(
-                    rollup.among(lines.c.entry_id, [row["id"] for row in candidates], "postgresql")
-                )
+                .where(among(lines.c.entry_id, [row["id"] for row in candidates], "postgresql"))
                 .group_by(lines.c.entry_id)
             )
         ).all()
@@ -376,7 +375,7 @@ async def _lines_of(conn: AsyncConnection, entry_ids: Sequence[Any]) -> list[dic
     lines = EntryLine.__table__
     result = await conn.execute(
         select(lines)
-        .where(rollup.among(lines.c.entry_id, list(entry_ids), "postgresql"))
+        .where(among(lines.c.entry_id, list(entry_ids), "postgresql"))
         .order_by(lines.c.entry_id, lines.c.position)
     )
     return _dicts(result)
@@ -419,7 +418,9 @@ async def _missing_parents(
             ids -= present
             if not ids:
                 continue
-            result = await remote.execute(select(target).where(target.c.id.in_(list(ids))))
+            result = await remote.execute(
+                select(target).where(among(target.c.id, ids, remote.dialect.name))
+            )
             rows = [dict(row) for row in result.mappings()]
             fetched.setdefault(name, []).extend(rows)
             if name == "entries" and rows:
