@@ -10,14 +10,42 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Self
 
 from fastapi import status
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from grandlivre.entry import service
 from grandlivre.entry.schemas import EntryRead
+from grandlivre.errors import DomainError
 from grandlivre.idempotency import service as idempotency
 from grandlivre.idempotency.service import Outcome
-from grandlivre.store import AlreadyApplied, OpContext, Operation
+from grandlivre.store import LIVE, AlreadyApplied, OpContext, Operation
 from grandlivre.store import operations as codec
+
+
+class LedgerDecimals:
+    """The currency decimals of the ledgers this process posted into, by code.
+
+    A hint for the one-statement posting (`PostEntry.apply_at_once`), which needs them to read
+    the amounts before it reaches the database, and checks them there: a wrong or stale hint
+    makes it post the usual way, never post wrong. Learnt from every posting's context.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._by_code: dict[str, int] = {}
+
+    def get(self, code: str) -> int | None:
+        """The decimals last seen for the ledger, if any."""
+        return self._by_code.get(code)
+
+    def learn(self, code: str, decimals: int) -> None:
+        """Remember a ledger's decimals (forgetting all the others past LIMIT ledgers)."""
+        if code not in self._by_code and len(self._by_code) >= self.LIMIT:
+            self._by_code.clear()
+        self._by_code[code] = decimals
+
+
+LEDGER_DECIMALS = LedgerDecimals()
 
 
 @dataclass(frozen=True)
@@ -31,6 +59,17 @@ class IdempotencyArgs:
     def to_json(self) -> dict[str, str]:
         """Return the journaled form."""
         return {"scope": self.scope, "key": self.key, "fingerprint": self.fingerprint}
+
+    def created(self, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """The row that stores a 201 with `body` as this key's answer, to insert with the write."""
+        return idempotency.stored_row(
+            scope=self.scope,
+            key=self.key,
+            fingerprint=self.fingerprint,
+            status_code=status.HTTP_201_CREATED,
+            body=body,
+            now=now,
+        )
 
     @classmethod
     def from_json(cls, data: Any) -> IdempotencyArgs | None:
@@ -114,6 +153,7 @@ async def _post(
         idempotency=(key.scope, key.key) if key else None,
         look_for_ids=ctx.replaying,
     )
+    LEDGER_DECIMALS.learn(context.code, context.decimals)
     if ctx.replaying and context.existing:
         raise AlreadyApplied(postings[0].entry_id)
     if key is not None and context.stored is not None:
@@ -135,16 +175,7 @@ async def _post(
         await service.write_postings(session, checked)
         return Outcome(status.HTTP_201_CREATED, {}, replayed=False)
     body = render([c.view for c in checked])
-    row = None
-    if key is not None:
-        row = idempotency.stored_row(
-            scope=key.scope,
-            key=key.key,
-            fingerprint=key.fingerprint,
-            status_code=status.HTTP_201_CREATED,
-            body=body,
-            now=now,
-        )
+    row = key.created(body, now) if key is not None else None
     await service.write_postings(session, checked, idempotency_row=row)
     return Outcome(status.HTTP_201_CREATED, body, replayed=False)
 
@@ -240,16 +271,7 @@ async def _replay_posts(
         )
         checked.extend(mine)
         if op.idempotency is not None:
-            keys.append(
-                idempotency.stored_row(
-                    scope=op.idempotency.scope,
-                    key=op.idempotency.key,
-                    fingerprint=op.idempotency.fingerprint,
-                    status_code=status.HTTP_201_CREATED,
-                    body=op.render([c.view for c in mine]),
-                    now=op.now,
-                )
-            )
+            keys.append(op.idempotency.created(op.render([c.view for c in mine]), op.now))
     await service.write_postings(session, checked, idempotency_row=keys[0] if keys else None)
     await idempotency.store_rows(session, keys[1:])
 
@@ -260,6 +282,7 @@ class PostEntry(_PostingWrite):
 
     name: ClassVar[str] = "entry.post"
     batch: ClassVar[bool] = False
+    at_once: ClassVar[bool] = True
 
     ledger: str
     entry_id: uuid.UUID
@@ -274,6 +297,30 @@ class PostEntry(_PostingWrite):
     def render(self, views: list[service.EntryView]) -> dict[str, Any]:
         """Return the entry, as a single posting answers it."""
         return EntryRead.of(views[0]).model_dump(mode="json")
+
+    async def apply_at_once(self, conn: AsyncConnection) -> Outcome | None:
+        """Post in one statement when the ledger's decimals are known here and the entry's
+        amounts are exact and balance; the statement checks the rest (see `apply_at_once`)."""
+        decimals = LEDGER_DECIMALS.get(self.ledger)
+        if decimals is None:
+            return None
+        try:
+            view = service.checked_view(
+                service.Posting(self.entry_id, self.draft),
+                ledger=self.ledger,
+                decimals=decimals,
+                now=self.now,
+                status=LIVE.entry_status,
+                origin=LIVE.origin,
+            )
+        except DomainError:
+            return None  # `apply` refuses it, in the order of its own rules
+        body = self.render([view])
+        key = self.idempotency
+        row = key.created(body, self.now) if key is not None else None
+        if not await service.post_at_once(conn, view, idempotency_row=row):
+            return None
+        return Outcome(status.HTTP_201_CREATED, body, replayed=False)
 
     async def discard_local(self, session: AsyncSession) -> None:
         """Remove the entry from the fallback, and its key with it."""

@@ -33,7 +33,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from grandlivre.db.dialect import among, dialect_name, is_postgresql
 from grandlivre.db.tables import Account, Entry, EntryLine, IdempotencyKey, Journal, Ledger
@@ -303,6 +303,81 @@ async def insert_entries(
             await conn.execute(insert(table).values(list(rows[start : start + per_statement])))
     if idempotency is not None:
         await conn.execute(insert(_KEYS).values(idempotency))
+
+
+# A whole posting in one statement, for an autocommit connection: it checks what the posting
+# context would (the ledger and its currency's decimals, the journal, every account known and
+# active, the Idempotency-Key not answered yet) and writes the entry, its lines and the stored
+# answer only if all of that holds. It returns whether it wrote; when it did not, nothing was
+# written and the caller posts in a transaction, which tells why.
+_POST_AT_ONCE_POSTGRESQL = """
+WITH ledger AS (
+    SELECT id FROM ledgers WHERE code = $1::varchar AND decimals = $2::int2
+), journal AS (
+    SELECT j.id FROM journals j JOIN ledger ON j.ledger_id = ledger.id WHERE j.code = $3::varchar
+), line AS (
+    SELECT w.position, a.id AS account_id, w.amount, w.label
+    FROM unnest($11::varchar[], $12::int8[], $13::varchar[])
+        WITH ORDINALITY AS w(number, amount, label, position)
+    JOIN accounts a ON a.number = w.number AND a.active
+    JOIN ledger ON a.ledger_id = ledger.id
+), ok AS (
+    SELECT (SELECT count(*) FROM line) = cardinality($11::varchar[])
+        AND EXISTS (SELECT FROM journal)
+        AND NOT EXISTS (
+            SELECT FROM idempotency_keys k WHERE k.scope = $14::varchar AND k.key = $15::varchar
+        ) AS ok
+), new_entry AS (
+    INSERT INTO entries (id, ledger_id, journal_id, entry_date, label, reference, status,
+                         origin, created_at, reverses_id)
+    SELECT $4::uuid, ledger.id, journal.id, $5::date, $6::varchar, $7::varchar, $8::varchar,
+           $9::varchar, $10::timestamptz, NULL
+    FROM ledger, journal, ok WHERE ok.ok
+), new_lines AS (
+    INSERT INTO entry_lines (entry_id, position, account_id, amount, label)
+    SELECT $4::uuid, (line.position - 1)::int2, line.account_id, line.amount, line.label
+    FROM line, ok WHERE ok.ok
+), new_key AS (
+    INSERT INTO idempotency_keys (scope, key, fingerprint, status_code, response_body,
+                                  created_at)
+    SELECT $14::varchar, $15::varchar, $16::varchar, $17::int4, $18::text, $10::timestamptz
+    FROM ok WHERE ok.ok AND $14::varchar IS NOT NULL
+)
+SELECT ok FROM ok
+"""
+
+
+async def post_at_once(
+    conn: AsyncConnection,
+    entry: dict[str, Any],
+    lines: Sequence[tuple[str, int, str | None]],
+    idempotency: dict[str, Any] | None,
+) -> bool:
+    """Post one entry in one statement on PostgreSQL, if every check of the posting context
+    passes; return whether it did. `entry` names the ledger by `ledger` (its code) with its
+    `decimals` and the journal by `journal` (its code); `lines` are (account number, signed
+    minor units, label)."""
+    key = idempotency or {}
+    rows = await conn.exec_driver_sql(
+        _POST_AT_ONCE_POSTGRESQL,
+        (
+            entry["ledger"],
+            entry["decimals"],
+            entry["journal"],
+            entry["id"],
+            entry["entry_date"],
+            entry["label"],
+            entry["reference"],
+            entry["status"],
+            entry["origin"],
+            entry["created_at"],
+            [number for number, _, _ in lines],
+            [amount for _, amount, _ in lines],
+            [label for _, _, label in lines],
+            *(key.get(c) for c in _KEY_COLUMNS[:5]),
+        ),
+    )
+    return bool(rows.scalar_one())
 
 
 async def get_entry(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from grandlivre.db.tables import Entry, Ledger
 from grandlivre.entry import repository as repo
@@ -207,8 +207,14 @@ def check_posting(
 ) -> Checked:
     """Check every rule of double entry against the context; raise the first one broken."""
     draft = posting.draft
-    amounts = signed_amounts(draft.lines, context.decimals)
-    check_balanced(amounts, context.decimals)
+    view = checked_view(
+        posting,
+        ledger=context.code,
+        decimals=context.decimals,
+        now=now,
+        status=status,
+        origin=origin,
+    )
     journal_id = context.journals.get(draft.journal)
     if journal_id is None:
         raise UnknownJournal(f"no journal {draft.journal!r} in ledger {context.code!r}")
@@ -225,24 +231,6 @@ def check_posting(
             f"account {', '.join(inactive)} is inactive; reactivate it or use another",
             accounts=inactive,
         )
-    view = EntryView(
-        id=posting.entry_id,
-        ledger=context.code,
-        decimals=context.decimals,
-        journal=draft.journal,
-        date=draft.date,
-        label=draft.label,
-        reference=draft.reference,
-        status=status,
-        origin=origin,
-        created_at=now,
-        reverses=posting.reverses,
-        reversed_by=None,
-        lines=[
-            LineView(line.account, amount, line.label)
-            for line, amount in zip(draft.lines, amounts, strict=True)
-        ],
-    )
     entry_row = {
         "id": posting.entry_id,
         "ledger_id": context.ledger_id,
@@ -260,12 +248,40 @@ def check_posting(
             "entry_id": posting.entry_id,
             "position": position,
             "account_id": context.accounts[line.account][0],
-            "amount": amount,
+            "amount": posted.amount,
             "label": line.label,
         }
-        for position, (line, amount) in enumerate(zip(draft.lines, amounts, strict=True))
+        for position, (line, posted) in enumerate(zip(draft.lines, view.lines, strict=True))
     ]
     return Checked(view, entry_row, line_rows)
+
+
+def checked_view(
+    posting: Posting, *, ledger: str, decimals: int, now: datetime, status: str, origin: str
+) -> EntryView:
+    """The entry as it will read once posted, if its amounts are exact and balance: the rules
+    that need nothing from the database (raise the first one broken)."""
+    draft = posting.draft
+    amounts = signed_amounts(draft.lines, decimals)
+    check_balanced(amounts, decimals)
+    return EntryView(
+        id=posting.entry_id,
+        ledger=ledger,
+        decimals=decimals,
+        journal=draft.journal,
+        date=draft.date,
+        label=draft.label,
+        reference=draft.reference,
+        status=status,
+        origin=origin,
+        created_at=now,
+        reverses=posting.reverses,
+        reversed_by=None,
+        lines=[
+            LineView(line.account, amount, line.label)
+            for line, amount in zip(draft.lines, amounts, strict=True)
+        ],
+    )
 
 
 def check_postings(
@@ -313,6 +329,27 @@ async def write_postings(
         [row for c in checked for row in c.line_rows],
         idempotency_row,
     )
+
+
+async def post_at_once(
+    conn: AsyncConnection, view: EntryView, *, idempotency_row: dict[str, Any] | None
+) -> bool:
+    """Post an entry that passed `checked_view` in one statement on PostgreSQL (autocommit),
+    which checks the rest of the rules; return whether it did (see repo.post_at_once)."""
+    entry = {
+        "ledger": view.ledger,
+        "decimals": view.decimals,
+        "journal": view.journal,
+        "id": view.id,
+        "entry_date": view.date,
+        "label": view.label,
+        "reference": view.reference,
+        "status": view.status,
+        "origin": view.origin,
+        "created_at": view.created_at,
+    }
+    lines = [(line.account, line.amount, line.label) for line in view.lines]
+    return await repo.post_at_once(conn, entry, lines, idempotency_row)
 
 
 async def post_entry(

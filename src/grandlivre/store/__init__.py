@@ -3,6 +3,7 @@
 from grandlivre.store import journal
 from grandlivre.store.modes import Mode
 from grandlivre.store.operations import (
+    LIVE,
     AlreadyApplied,
     EntryStatus,
     OpContext,
@@ -16,6 +17,7 @@ from grandlivre.store.store import Store, StoreConfig
 from grandlivre.store.unit import UnitOfWork
 
 __all__ = [
+    "LIVE",
     "AlreadyApplied",
     "ConflictAction",
     "EntryStatus",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 T = TypeVar("T")
 
@@ -74,6 +74,8 @@ class Operation(ABC, Generic[T]):
     """
 
     name: ClassVar[str]
+    # Whether `apply_at_once` may settle the write, so that the store tries it first.
+    at_once: ClassVar[bool] = False
 
     @abstractmethod
     async def apply(self, session: AsyncSession, ctx: OpContext) -> T:
@@ -88,6 +90,17 @@ class Operation(ABC, Generic[T]):
     @abstractmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
         """Rebuild the operation from its journaled arguments."""
+
+    async def apply_at_once(self, conn: AsyncConnection) -> T | None:
+        """Do the whole write live on PostgreSQL in one statement on an autocommit connection,
+        or return None, having written nothing, for `apply` to run in a transaction instead.
+
+        For the write clients send most, whose common case one statement can check and do:
+        one round trip instead of BEGIN, a read, a write and COMMIT. It may only answer what
+        `apply` would answer (the statement's own checks agree with `apply`'s rules, and any
+        case it does not settle goes to `apply`, which says why). The default settles none.
+        """
+        return None
 
     def replay_group(self) -> Hashable | None:
         """Return a key that consecutive journaled operations share when the replay may apply

@@ -301,6 +301,10 @@ class Store:
         while True:
             if not self.in_fallback:
                 try:
+                    if op.at_once and not self.is_sqlite:
+                        done = await unit.run_at_once(self.engine, op.apply_at_once)
+                        if done is not None:
+                            return done
                     return await self._write(self.engine, lambda s: op.apply(s, LIVE))
                 except Exception as exc:
                     if not self._should_fail_over(exc):

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from grandlivre.store.engine import SQLITE_BEGIN
 from grandlivre.store.signals import ANNOUNCED
@@ -55,3 +55,18 @@ async def run_retrying(
         return await run(engine, fn, write=True, announced=announced)
     except IntegrityError:
         return await run(engine, fn, write=True, announced=announced)
+
+
+async def run_at_once(
+    engine: AsyncEngine, fn: Callable[[AsyncConnection], Awaitable[T | None]]
+) -> T | None:
+    """Run `fn`'s one statement on an autocommit connection of `engine` (committed when it
+    returns, atomic as every statement is); None when it settled nothing, or lost a race on a
+    unique key (its statement then wrote nothing: the caller's transaction sees the winner).
+    """
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            return await fn(conn)
+        except IntegrityError:
+            return None
