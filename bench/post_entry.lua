@@ -1,6 +1,8 @@
 -- wrk script for `make bench`: POST the DESIGN §6 entry, a fresh Idempotency-Key per request.
 --
--- Arguments (after `--`): a token unique to the run and round, then the API key ("" for none).
+-- Arguments (after `--`): a token unique to the run and round, the API key ("" for none), and
+-- optionally a batch size N: then each request posts N copies of the entry to the batch
+-- endpoint ({"entries": [...]}, the URL given to wrk ending in /entries/batch).
 -- The key is the token, the thread's number and a per-thread counter, so no two requests of
 -- one run share it. 2xx answers are counted apart from the rest; `done` prints one line,
 -- "BENCH key=value ...", that bench/posting.py reads, and the first refused answer if any.
@@ -20,11 +22,21 @@ function init(args)
   if args[2] ~= nil and args[2] ~= "" then
     wrk.headers["Authorization"] = "Bearer " .. args[2]
   end
-  wrk.body = '{"journal": "VE", "date": "2026-11-23", "label": "Facture F-2026-001", '
+  local entry = '{"journal": "VE", "date": "2026-11-23", "label": "Facture F-2026-001", '
     .. '"reference": "F-2026-001", "lines": ['
     .. '{"account": "411000", "debit": "120.00", "label": "Client Dupont"}, '
     .. '{"account": "706000", "credit": "100.00"}, '
     .. '{"account": "445710", "credit": "20.00"}]}'
+  local batch = tonumber(args[3] or "0")
+  if batch > 0 then
+    local entries = {}
+    for i = 1, batch do
+      entries[i] = entry
+    end
+    wrk.body = '{"entries": [' .. table.concat(entries, ", ") .. ']}'
+  else
+    wrk.body = entry
+  end
 end
 
 function request()
