@@ -9,8 +9,10 @@ line, except under CI=true where they fail.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -126,7 +128,10 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
     A PostgreSQL app gets its own SQLite fallback file next to nothing else's.
     """
-    fallback = Path(tempfile.mkdtemp(prefix="gl-fallback-")) / "fallback.db"
+    directory = tempfile.mkdtemp(prefix="gl-fallback-")
+    # Gone when the test session ends, with every app that used it closed.
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    fallback = Path(directory) / "fallback.db"
     values: dict[str, Any] = {
         "database_url": database_url,
         "fallback_database_url": f"sqlite+aiosqlite:///{fallback}",
