@@ -7,11 +7,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from grandlivre.ops import metrics
 from grandlivre.schemas import problem_responses
+
+log = structlog.get_logger("grandlivre.health")
 
 # How long a probe waits for the database before calling it unreachable.
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -25,6 +28,7 @@ class Probes:
 
     describe: Callable[[], Awaitable[dict[str, Any]]]
     ping: Callable[[], Awaitable[None]]
+    publish: Callable[[], Awaitable[None]] | None = None  # fresh gauges before a scrape
     readiness: dict[str, Check] = field(default_factory=dict)
 
 
@@ -92,6 +96,12 @@ def build_router(probes: Probes) -> APIRouter:
             except Exception as exc:  # the counters are worth showing anyway
                 storage = {"describe_error": f"{type(exc).__name__}: {exc}"[:300]}
             return JSONResponse({**metrics.summary(), **storage})
+        if probes.publish is not None:
+            try:
+                await probes.publish()
+            except Exception:  # the last values published are worth showing anyway
+                log.warning("metrics_publish_failed", exc_info=True)
+        # Nothing awaits between publishing and rendering: what is shown is this store's state.
         payload, content_type = metrics.exposition()
         return Response(payload, media_type=content_type)
 

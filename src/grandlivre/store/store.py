@@ -581,7 +581,7 @@ class Store:
         if self._healthy:
             await self._run_periodic_safely()
             await self._maintain()
-        await self._publish_metrics()
+        await self.publish_metrics()
 
     async def _probe_tick(self) -> None:
         healthy = self._healthy = await self._probe()
@@ -756,7 +756,9 @@ class Store:
                 return False
             raise
 
-    async def _publish_metrics(self) -> None:
+    async def publish_metrics(self) -> None:
+        """Set the gauges of the replay journal and the mirror from this store's state (each
+        maintenance tick does, and each scrape, so that it shows this process's own state)."""
         status = await self.replay_status()
         if status is not None:
             metrics.REPLAY_PENDING.set(status.pending)
