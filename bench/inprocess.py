@@ -92,6 +92,7 @@ def settings(url: str, tmp: Path, **extra: Any) -> Settings:
         "probe_timeout": 0.5,
         "probe_failures": 1,
         "probe_successes": 1,
+        "seed_fiscal_year_start": "2026-01-01",  # the entry posted is dated 2026-11-23
     }
     values.update(extra)
     return Settings(**values)

@@ -60,7 +60,7 @@ from rich.progress import (
 from sqlalchemy.engine import make_url
 
 from grandlivre.entry.repository import SEALER_LOCK_CLASS
-from grandlivre.entry.sealer import GENESIS, CanonicalEntry, fiscal_year
+from grandlivre.entry.sealer import GENESIS, CanonicalEntry
 
 ENTRIES = int(os.environ.get("BENCH_ENTRIES", "1000000"))
 CHUNK = int(os.environ.get("BENCH_CHUNK", "20000"))
@@ -208,6 +208,11 @@ class Books:
     code: str
     journals: dict[str, uuid.UUID]
     accounts: dict[str, uuid.UUID]
+    years: list[tuple[int, date, date]]  # the open fiscal years: (name, first day, last day)
+
+    def year_of(self, day: date) -> int:
+        """The fiscal year an entry dated `day` is numbered in."""
+        return next(year for year, start, end in self.years if start <= day <= end)
 
 
 @dataclass
@@ -250,7 +255,7 @@ class Generator:
             kind = self.rng.choices(KINDS, WEIGHTS)[0]
             journal, label, reference, drafted = kind(self.rng, self.made)
             journal_id = books.journals[journal]
-            year = fiscal_year(day)
+            year = books.year_of(day)
             number = chain.numbers[journal_id, year] = chain.numbers.get((journal_id, year), 0) + 1
             chain.seq += 1
             canonical = CanonicalEntry(
@@ -309,6 +314,8 @@ def seed(url: str) -> None:
             **os.environ,
             "DATABASE_URL": url,
             "FALLBACK_DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'fallback.db'}",
+            # The ledger's first fiscal year is the calendar year the load fills.
+            "SEED_FISCAL_YEAR_START": f"{YEAR}-01-01",
         }
         done = subprocess.run(
             [str(command), "seed"],
@@ -349,7 +356,23 @@ async def read_books(conn: asyncpg.Connection, ledger: asyncpg.Record) -> Books:
     missing = sorted(set(JOURNALS) - journals.keys()) + sorted(set(ACCOUNTS) - accounts.keys())
     if missing:
         raise SystemExit(f"ledger {LEDGER!r} lacks (or has inactive) {', '.join(missing)}")
-    return Books(ledger["id"], ledger["code"], journals, accounts)
+    years = [
+        (row["year"], row["start_date"], row["end_date"])
+        for row in await conn.fetch(
+            "SELECT year, start_date, end_date FROM fiscal_years "
+            "WHERE ledger_id = $1 AND status = 'open' ORDER BY year",
+            ledger["id"],
+        )
+    ]
+    books = Books(ledger["id"], ledger["code"], journals, accounts, years)
+    try:
+        books.year_of(date(YEAR, 1, 1)), books.year_of(date(YEAR, 12, 31))
+    except StopIteration:
+        raise SystemExit(
+            f"ledger {LEDGER!r} has no open fiscal year for every day of {YEAR}: open them "
+            "(POST .../fiscal-years) or load another BENCH_YEAR"
+        ) from None
+    return books
 
 
 async def read_chain(conn: asyncpg.Connection, ledger_id: uuid.UUID) -> Chain:

@@ -267,6 +267,8 @@ def grandlivre_env(url: str, tmp: Path, name: str) -> dict[str, str]:
         "DATABASE_URL": url,
         "FALLBACK_DATABASE_URL": f"sqlite+aiosqlite:///{fallback_file(tmp, name)}",
         "SEED_LEDGER": LEDGER,
+        # The entry posted is dated 2026-11-23 (DESIGN §6): books that hold that day.
+        "SEED_FISCAL_YEAR_START": "2026-01-01",
         "RATE_LIMIT": "1000000/minute",
         "RATE_LIMIT_ANONYMOUS": "1000000/minute",
     }

@@ -31,6 +31,9 @@ from grandlivre.auth.service import Role
 from grandlivre.config import Settings
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+# The first day of the books of every test ledger (the seeded one too): a calendar fiscal year
+# 2026, whatever the day the tests run on; tests that post elsewhere open the years they need.
+FIRST_DAY = "2026-01-01"
 BACKENDS = ["sqlite", "postgres"]
 
 
@@ -138,6 +141,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "log_level": "WARNING",
         "rate_limit": "1000000/minute",
         "rate_limit_anonymous": "1000000/minute",
+        "seed_fiscal_year_start": FIRST_DAY,
     }
     values.update(overrides)
     return Settings(**values)
@@ -222,7 +226,8 @@ async def ledger(client: httpx.AsyncClient) -> str:
     """A fresh ledger with the PCG chart and default journals; returns its code."""
     code = f"t{uuid.uuid4().hex[:12]}"
     response = await client.post(
-        "/api/v1/ledgers", json={"code": code, "name": f"Test {code}", "chart": "pcg"}
+        "/api/v1/ledgers",
+        json={"code": code, "name": f"Test {code}", "chart": "pcg", "fiscal_year_start": FIRST_DAY},
     )
     assert response.status_code == 201, response.text
     return code

@@ -25,6 +25,8 @@ RULES_OF_THE_BOOKS = frozenset(
         "invalid-cursor",  # a cursor this service issued for this list
         "invalid-date-range",  # from not after to
         "invalid-reversal-date",  # not before the reversed entry
+        "no-fiscal-year",  # a date within the ledger's fiscal years
+        "invalid-fiscal-year",  # a first year ends on a month's last day, 6 to 24 months on
         "idempotency-key-reused",
     }
 )

@@ -24,6 +24,9 @@ from grandlivre.entry import operations as entry_operations
 from grandlivre.entry import sealer
 from grandlivre.entry.fast_post import FastPostMiddleware
 from grandlivre.errors import PROBLEM_JSON, register_problem_handlers
+from grandlivre.fiscal import api as fiscal_api
+from grandlivre.fiscal import operations as fiscal_operations
+from grandlivre.fiscal import service as fiscal_service
 from grandlivre.ledger import api as ledger_api
 from grandlivre.ledger import operations as ledger_operations
 from grandlivre.ledger import service as ledger_service
@@ -47,7 +50,10 @@ log = structlog.get_logger("grandlivre.app")
 def operations() -> Registry:
     """Every replayable write, by its journaled name."""
     return registry(
-        *ledger_operations.OPERATIONS, *entry_operations.OPERATIONS, *auth_operations.OPERATIONS
+        *ledger_operations.OPERATIONS,
+        *fiscal_operations.OPERATIONS,
+        *entry_operations.OPERATIONS,
+        *auth_operations.OPERATIONS,
     )
 
 
@@ -57,9 +63,18 @@ def preparer(settings: Settings, clock: Clock) -> Callable[[AsyncEngine], Awaita
     async def prepare(engine: AsyncEngine) -> None:
         await upgrade_to_head(engine)
         spec = ledger_service.LedgerSpec(code=settings.seed_ledger, name="Grand Livre")
-        created = await Store(engine).write(
-            lambda s: ledger_service.ensure_ledger(s, spec, now=clock.now())
-        )
+
+        async def seed(session: AsyncSession) -> bool:
+            now = clock.now()
+            ledger = await ledger_service.ensure_ledger(session, spec, now=now)
+            if ledger is not None:
+                start = settings.seed_fiscal_year_start
+                await fiscal_service.open_first_year(
+                    session, ledger, start=start, end=None, now=now
+                )
+            return ledger is not None
+
+        created = await Store(engine).write(seed)
         log.info("seed_checked", ledger=spec.code, created=created, database=engine.dialect.name)
 
     return prepare
@@ -196,12 +211,14 @@ def create_app(
     probes = health.Probes(
         describe=describe,
         ping=lambda: app.state.store.ping(),
+        publish=lambda: app.state.store.publish_metrics(),
         readiness={"seed": seeded},
     )
     install_openapi(app)
     register_problem_handlers(app)
     app.include_router(health.build_router(probes))
     app.include_router(ledger_api.router)
+    app.include_router(fiscal_api.router)
     app.include_router(entry_api.router)
     app.include_router(report_router)
     app.include_router(keys_api.router)

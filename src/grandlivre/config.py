@@ -6,6 +6,7 @@ if present). `grandlivre config` prints the effective values with secrets masked
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -59,6 +60,11 @@ class Settings(BaseSettings):
     )
     seed_ledger: str = Field(
         default="main", description="Code of the ledger seeded with the PCG at start-up."
+    )
+    seed_fiscal_year_start: date | None = Field(
+        default=None,
+        description="First day of the seeded ledger's first fiscal year (YYYY-MM-DD); it runs "
+        "12 months. Unset: the calendar year in which the ledger is seeded.",
     )
     migrate_on_start: bool = Field(
         default=True, description="Apply Alembic migrations and seed when the app starts."

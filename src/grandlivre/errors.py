@@ -6,12 +6,13 @@ responses, so a problem looks the same whichever layer found it.
 
     DomainError
     ├── NotFound (404): LedgerNotFound, AccountNotFound, EntryNotFound, JournalNotFound,
-    │                   KeyNotFound
+    │                   KeyNotFound, FiscalYearNotFound, PeriodNotFound
     ├── Conflict (409): LedgerExists, AccountExists, JournalExists, AlreadyReversed,
-    │                   ReversalOfReversal, AccountInUse
+    │                   ReversalOfReversal, AccountInUse, FiscalYearExists,
+    │                   FiscalYearNotNext, FiscalYearClosed, PeriodLocked
     ├── Unprocessable (422): UnbalancedEntry, UnknownAccount, InactiveAccount, UnknownJournal,
     │                        InvalidAmount, InvalidDate, InvalidText, IdempotencyKeyReused,
-    │                        InvalidCursor, ...
+    │                        InvalidCursor, NoFiscalYear, InvalidFiscalYear, ...
     ├── Unauthorized (401), Forbidden (403), RateLimited (429)
     ├── FallbackReadOnly (503), DatabaseUnavailable (503), MirrorIncomplete (503)
     ├── MalformedRequest (400), NotAcceptable (406), PayloadTooLarge (413)
@@ -133,6 +134,48 @@ class ReversalOfReversal(Conflict):
     title = "A reversal cannot be reversed"
 
 
+class FiscalYearNotFound(NotFound):
+    """The ledger has no fiscal year of that name."""
+
+    type = "fiscal-year-not-found"
+    title = "Fiscal year not found"
+
+
+class PeriodNotFound(NotFound):
+    """No fiscal year of the ledger covers that month."""
+
+    type = "period-not-found"
+    title = "Period not found"
+
+
+class FiscalYearExists(Conflict):
+    """The ledger has a fiscal year of that name already."""
+
+    type = "fiscal-year-exists"
+    title = "Fiscal year exists"
+
+
+class FiscalYearNotNext(Conflict):
+    """A fiscal year is asked for that is not the one after the ledger's last."""
+
+    type = "fiscal-year-not-next"
+    title = "Not the next fiscal year"
+
+
+class FiscalYearClosed(Conflict):
+    """The fiscal year is closed: nothing is posted in it, and its periods stay locked."""
+
+    type = "fiscal-year-closed"
+    title = "Fiscal year closed"
+
+
+class PeriodLocked(Conflict):
+    """The month is locked: it takes no new entries until an admin unlocks it."""
+
+    type = "period-locked"
+    title = "Period locked"
+
+
 class Unprocessable(DomainError):
     """The request is well-formed but breaks a bookkeeping rule."""
 
@@ -223,6 +266,20 @@ class EntriesRefused(Unprocessable):
 
     type = "entries-refused"
     title = "Entries refused"
+
+
+class NoFiscalYear(Unprocessable):
+    """The entry's date falls in no fiscal year of the ledger."""
+
+    type = "no-fiscal-year"
+    title = "No fiscal year"
+
+
+class InvalidFiscalYear(Unprocessable):
+    """Bounds that no fiscal year may have."""
+
+    type = "invalid-fiscal-year"
+    title = "Invalid fiscal year"
 
 
 class InvalidDate(Unprocessable):

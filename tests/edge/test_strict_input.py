@@ -21,6 +21,7 @@ from tests.entry.helpers import (
     credit,
     debit,
     design_entry,
+    new_ledger,
     post_entry,
     snapshot,
     url,
@@ -156,8 +157,11 @@ async def test_a_yyyy_mm_dd_date_is_taken_in_bodies_and_queries(
 
 @pytest.mark.parametrize("day", ["1900-01-01", "2999-12-31", "2028-02-29"])
 async def test_the_days_at_the_ends_of_the_range_and_a_leap_day_are_taken(
-    client: httpx.AsyncClient, ledger: str, day: str
+    client: httpx.AsyncClient, day: str
 ) -> None:
+    # In books whose first fiscal year is the calendar year of that day.
+    ledger = f"d{uuid.uuid4().hex[:12]}"
+    await new_ledger(client, ledger, fiscal_year_start=day[:4] + "-01-01")
     entry = await post_entry(
         client, ledger, [debit("512000", "1.00"), credit("706000", "1.00")], date=day
     )

@@ -39,6 +39,14 @@ def design_entry(**changes: Any) -> dict[str, Any]:
     return body
 
 
+async def open_year(client: httpx.AsyncClient, ledger: str, year: int) -> dict[str, Any]:
+    """Open the ledger's next fiscal year, named `year`, and return it."""
+    response = await client.post(url(ledger, "fiscal-years"), json={"year": year})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def url(ledger: str, *parts: str) -> str:
     """Return the path of a resource under a ledger."""
     return "/".join([API, ledger, *parts])
@@ -121,12 +129,22 @@ async def balances(client: httpx.AsyncClient, ledger: str, **params: Any) -> dic
 
 
 async def new_ledger(
-    client: httpx.AsyncClient, code: str, *, currency: str = "EUR", chart: str = "pcg"
+    client: httpx.AsyncClient,
+    code: str,
+    *,
+    currency: str = "EUR",
+    chart: str = "pcg",
+    fiscal_year_start: str = "2026-01-01",
 ) -> dict[str, Any]:
-    """Create a ledger and return it."""
-    response = await client.post(
-        API, json={"code": code, "name": f"Test {code}", "currency": currency, "chart": chart}
-    )
+    """Create a ledger (books from 2026-01-01 unless told otherwise) and return it."""
+    body = {
+        "code": code,
+        "name": f"Test {code}",
+        "currency": currency,
+        "chart": chart,
+        "fiscal_year_start": fiscal_year_start,
+    }
+    response = await client.post(API, json=body)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created

@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from tests.conftest import assert_problem
+from tests.conftest import FIRST_DAY, assert_problem
 from tests.entry.helpers import DESIGN_ENTRY, credit, debit, design_entry, snapshot, url, walk
 
 
@@ -63,7 +63,8 @@ async def test_reusing_a_key_for_a_different_entry_is_refused(
 async def test_a_key_is_scoped_to_its_ledger(client: httpx.AsyncClient, ledger: str) -> None:
     other_ledger = f"t{uuid.uuid4().hex[:12]}"
     created = await client.post(
-        "/api/v1/ledgers", json={"code": other_ledger, "name": "Other", "chart": "pcg"}
+        "/api/v1/ledgers",
+        json={"code": other_ledger, "name": "Other", "fiscal_year_start": FIRST_DAY},
     )
     assert created.status_code == 201
     headers = {"Idempotency-Key": new_key()}

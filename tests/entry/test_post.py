@@ -45,10 +45,12 @@ async def test_the_design_entry_is_posted_and_read_back_exactly(
         "created_at",
         "reverses",
         "reversed_by",
+        "fiscal_year",
         "seq",
         "number",
         "hash",
     }
+    assert body["fiscal_year"] == 2026
     # Sealed later, by the background sealer, once the entry is certainly committed.
     assert (body["seq"], body["number"], body["hash"]) == (None, None, None)
     assert body["ledger"] == ledger

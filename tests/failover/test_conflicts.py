@@ -10,7 +10,7 @@ and resolved only by an admin — discarded, or retried once the account is acti
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -60,10 +60,22 @@ async def replica(app_factory: AppFactory, url: str) -> AsyncIterator[Replica]:
             yield Replica(app, admin, accountant)
 
 
+async def _deactivate_411000(b: Replica) -> None:
+    deactivated = await b.admin.patch(ACCOUNT, json={"active": False})
+    assert deactivated.status_code == 200, deactivated.text
+    assert deactivated.json()["active"] is False
+
+
 async def _conflict_on_a(
-    a: Replica, b_url: str, app_factory: AppFactory, proxy: LoopbackProxy, reference: str
+    a: Replica,
+    b_url: str,
+    app_factory: AppFactory,
+    proxy: LoopbackProxy,
+    reference: str,
+    meanwhile: Callable[[Replica], Awaitable[None]] = _deactivate_411000,
 ) -> str:
-    """Make A accept `reference` on 411000 while cut off, and B deactivate 411000 meanwhile.
+    """Make A accept `reference` on 411000 while cut off, and B deactivate 411000 meanwhile
+    (or do `meanwhile`).
 
     Returns the entry's id. B is closed again before A reconnects, so that the process-wide
     metrics the test reads are A's alone.
@@ -74,9 +86,7 @@ async def _conflict_on_a(
     assert accepted.status_code == 201, accepted.text
     assert accepted.json()["status"] == "pending_replay"
     async with replica(app_factory, b_url) as b:
-        deactivated = await b.admin.patch(ACCOUNT, json={"active": False})
-        assert deactivated.status_code == 200, deactivated.text
-        assert deactivated.json()["active"] is False
+        await meanwhile(b)
     proxy.restore()
     return str(accepted.json()["id"])
 
@@ -223,3 +233,45 @@ async def test_conflict_retried_after_the_account_is_reactivated_is_applied_once
     copies = await pg_entries(cluster, database)
     assert [(c["status"], c["origin"]) for c in copies["CONF-2"]] == [("posted", "fallback")]
     assert str(copies["CONF-2"][0]["id"]) == entry_id
+
+
+async def test_an_entry_replayed_into_a_period_locked_meanwhile_is_a_conflict(
+    cluster: PrivateCluster, database: str, proxy: LoopbackProxy, app_factory: AppFactory
+) -> None:
+    async def lock_november(b: Replica) -> None:
+        locked = await b.admin.post("/api/v1/ledgers/main/periods/2026-11/lock")
+        assert locked.status_code == 200, locked.text
+
+    async with (
+        asyncio.timeout(25),
+        replica(app_factory, cluster.url(database, port=proxy.port)) as a,
+    ):
+        entry_id = await _conflict_on_a(
+            a, cluster.url(database), app_factory, proxy, "CONF-LOCK", meanwhile=lock_november
+        )
+        await _wait_for_conflict(a)
+        [row] = (await a.admin.get(REPLAY)).json()["items"]
+        assert (row["operation"], row["conflict_type"]) == ("entry.post", "period-locked")
+        assert "2026-11" in row["reason"]
+        # Back on primary, A refuses that month to new posts as well.
+        refused = await a.accountant.post(ENTRIES, json=entry("CONF-LOCK-2"))
+        assert_problem(refused, 409, "period-locked")
+
+        unlocked = await a.admin.post("/api/v1/ledgers/main/periods/2026-11/unlock")
+        assert unlocked.status_code == 200, unlocked.text
+        retried = await a.admin.post(
+            f"{REPLAY}/{row['id']}/retry", json={"reason": "2026-11 unlocked"}
+        )
+        assert retried.status_code == 200, retried.text
+
+        async def applied() -> dict[str, Any] | None:
+            state: dict[str, Any] = (await a.admin.get(REPLAY)).json()
+            return state if state["applied"] >= 1 and state["pending"] == 0 else None
+
+        await wait_until(applied, within=5, what="the retried write applied")
+        read = (await a.accountant.get(f"{ENTRIES}/{entry_id}")).json()
+        assert (read["status"], read["fiscal_year"]) == ("posted", 2026)
+
+    copies = await pg_entries(cluster, database)
+    assert [str(c["id"]) for c in copies["CONF-LOCK"]] == [entry_id]
+    assert "CONF-LOCK-2" not in copies

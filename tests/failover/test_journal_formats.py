@@ -152,6 +152,10 @@ ROWS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("key.revoke", {"id": IDS["key"], "now": NOW}),
+    ("fiscal_year.open", {"ledger": "fmt", "now": NOW, "year": 2027}),
+    ("period.lock", {"ledger": "fmt", "locked": True, "month": "2026-01-01", "now": NOW}),
+    ("period.lock", {"ledger": "fmt", "locked": True, "month": "2026-02-01", "now": NOW}),
+    ("period.lock", {"ledger": "fmt", "locked": False, "month": "2026-02-01", "now": NOW}),
 ]
 
 
@@ -237,6 +241,24 @@ async def test_rows_of_the_earlier_format_replay_with_their_effect(
         uuid.UUID(IDS["key"]),
     )
     assert [(r["role"], r["revoked"]) for r in keys] == [("viewer", True)]
+    # A ledger journaled before fiscal years existed gets the calendar year of its `now`.
+    years = await cluster.fetch(
+        database,
+        "SELECT year, start_date::text AS start, end_date::text AS end FROM fiscal_years "
+        "WHERE ledger_id = $1 ORDER BY year",
+        ledger[0]["id"],
+    )
+    assert [(r["year"], r["start"], r["end"]) for r in years] == [
+        (2026, "2026-01-01", "2026-12-31"),
+        (2027, "2027-01-01", "2027-12-31"),
+    ]
+    locked = await cluster.fetch(
+        database,
+        "SELECT month::text AS month FROM fiscal_periods "
+        "WHERE ledger_id = $1 AND locked_at IS NOT NULL",
+        ledger[0]["id"],
+    )
+    assert [r["month"] for r in locked] == ["2026-01-01"]
 
 
 async def test_a_row_whose_arguments_cannot_be_read_becomes_a_visible_conflict(

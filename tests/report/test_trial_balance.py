@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from tests.conftest import assert_problem
+from tests.conftest import FIRST_DAY, assert_problem
 from tests.entry.helpers import credit, debit, post_entry, url
 
 
@@ -149,7 +149,9 @@ async def test_ledgers_do_not_see_each_others_entries(
     client: httpx.AsyncClient, ledger: str
 ) -> None:
     other = f"t{uuid.uuid4().hex[:12]}"
-    created = await client.post("/api/v1/ledgers", json={"code": other, "name": "Other"})
+    created = await client.post(
+        "/api/v1/ledgers", json={"code": other, "name": "Other", "fiscal_year_start": FIRST_DAY}
+    )
     assert created.status_code == 201
     await _post_quarter(client, other)
     tb = (await client.get(url(ledger, "trial-balance"))).json()

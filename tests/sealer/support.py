@@ -72,14 +72,15 @@ def expected_hash(entry: dict[str, Any], previous: str, decimals: int = 2) -> st
 
 
 def assert_sealed_books(entries: list[dict[str, Any]], decimals: int = 2) -> None:
-    """Assert gapless seq from 1, gapless numbers per journal and year, and an intact chain."""
+    """Assert gapless seq from 1, gapless numbers per journal and fiscal year, and an intact
+    chain."""
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1)), [
         e["seq"] for e in entries
     ]
-    numbers: dict[tuple[str, str], list[int]] = defaultdict(list)
+    numbers: dict[tuple[str, int], list[int]] = defaultdict(list)
     previous = GENESIS
     for entry in entries:
-        numbers[entry["journal"], entry["date"][:4]].append(entry["number"])
+        numbers[entry["journal"], entry["fiscal_year"]].append(entry["number"])
         assert entry["hash"] == expected_hash(entry, previous, decimals), entry
         previous = entry["hash"]
     for key, given in numbers.items():

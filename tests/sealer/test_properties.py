@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.entry.helpers import API, credit, debit, url
+from tests.entry.helpers import credit, debit, new_ledger, open_year, url
 from tests.sealer.support import assert_sealed_books, entries_by_seq, seal, verify
 
 
@@ -62,8 +62,9 @@ async def test_any_history_seals_into_a_gapless_verifying_chain(
     app: FastAPI, client: httpx.AsyncClient, plan: list[Step]
 ) -> None:
     ledger = f"h{uuid.uuid4().hex[:12]}"
-    created = await client.post(API, json={"code": ledger, "name": ledger})
-    assert created.status_code == 201, created.text
+    # Fiscal years 2025 (2024-07-01 to 2025-06-30) and 2026: numbers count in those.
+    await new_ledger(client, ledger, fiscal_year_start="2024-07-01")
+    await open_year(client, ledger, 2026)
     committed: list[str] = []  # ids in the order their writes were acknowledged
     reversible: list[str] = []
     for step in plan:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,18 +16,29 @@ from fastapi import FastAPI
 
 from grandlivre.app import create_app
 from tests.conftest import (
+    FIRST_DAY,
     PostgresDatabases,
     bearer,
     database_url_for,
     issue_key,
     make_settings,
 )
-from tests.entry.helpers import credit, debit, design_entry, post_entry, url
+from tests.entry.helpers import (
+    credit,
+    debit,
+    design_entry,
+    new_ledger,
+    open_year,
+    post_entry,
+    url,
+)
 from tests.sealer.support import assert_sealed_books, entries_by_seq, seal, verify
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
-# (journal, date) of entries posted one after the other: two journals over two years.
+# (journal, date) of entries posted one after the other: two journals over two fiscal years
+# that are not calendar years (2025: 2024-07-01 to 2025-06-30; 2026: the 12 months after).
+FIRST_YEAR_START = "2024-07-01"
 SCHEDULE = [
     ("VE", "2025-03-01"),
     ("AC", "2025-03-02"),
@@ -37,6 +49,13 @@ SCHEDULE = [
     ("AC", "2025-06-30"),
     ("VE", "2025-07-14"),
 ]
+
+
+async def fiscal_ledger(client: httpx.AsyncClient, code: str) -> str:
+    """A ledger whose fiscal years 2025 and 2026 run from July to June."""
+    await new_ledger(client, code, fiscal_year_start=FIRST_YEAR_START)
+    await open_year(client, code, 2026)
+    return code
 
 
 async def post_schedule(client: httpx.AsyncClient, ledger: str) -> list[dict[str, Any]]:
@@ -73,9 +92,10 @@ async def test_an_entry_reads_back_unsealed_until_the_sealer_passes(
     assert unchanged == {k: v for k, v in posted.items() if k not in {"seq", "number", "hash"}}
 
 
-async def test_seq_follows_commit_order_and_numbers_count_per_journal_and_year(
-    app: FastAPI, client: httpx.AsyncClient, ledger: str
+async def test_seq_follows_commit_order_and_numbers_count_per_journal_and_fiscal_year(
+    app: FastAPI, client: httpx.AsyncClient
 ) -> None:
+    ledger = await fiscal_ledger(client, f"f{uuid.uuid4().hex[:12]}")
     posted = await post_schedule(client, ledger)
 
     await seal(app)
@@ -83,15 +103,15 @@ async def test_seq_follows_commit_order_and_numbers_count_per_journal_and_year(
     entries = await entries_by_seq(client, ledger)
     # Posted one after the other, so committed in that order: seq is the posting order.
     assert [e["id"] for e in entries] == [p["id"] for p in posted]
-    assert [(e["journal"], e["date"][:4], e["number"]) for e in entries] == [
-        ("VE", "2025", 1),
-        ("AC", "2025", 1),
-        ("VE", "2026", 1),
-        ("VE", "2025", 2),
-        ("AC", "2026", 1),
-        ("VE", "2026", 2),
-        ("AC", "2025", 2),
-        ("VE", "2025", 3),
+    assert [(e["journal"], e["date"], e["fiscal_year"], e["number"]) for e in entries] == [
+        ("VE", "2025-03-01", 2025, 1),
+        ("AC", "2025-03-02", 2025, 1),
+        ("VE", "2026-01-10", 2026, 1),
+        ("VE", "2025-12-31", 2026, 2),
+        ("AC", "2026-02-01", 2026, 1),
+        ("VE", "2026-01-05", 2026, 3),
+        ("AC", "2025-06-30", 2025, 2),
+        ("VE", "2025-07-14", 2026, 4),
     ]
     assert_sealed_books(entries)
     assert await verify(client, ledger) == {
@@ -102,8 +122,9 @@ async def test_seq_follows_commit_order_and_numbers_count_per_journal_and_year(
 
 
 async def test_sealing_again_later_continues_the_chain_without_gaps(
-    app: FastAPI, client: httpx.AsyncClient, ledger: str
+    app: FastAPI, client: httpx.AsyncClient
 ) -> None:
+    ledger = await fiscal_ledger(client, f"f{uuid.uuid4().hex[:12]}")
     await post_schedule(client, ledger)
     await seal(app)
     first_round = await entries_by_seq(client, ledger)
@@ -121,7 +142,9 @@ async def test_ledgers_have_their_own_sequences(
     app: FastAPI, client: httpx.AsyncClient, ledger: str
 ) -> None:
     other = f"o{ledger[1:]}"
-    created = await client.post("/api/v1/ledgers", json={"code": other, "name": "Autre"})
+    created = await client.post(
+        "/api/v1/ledgers", json={"code": other, "name": "Autre", "fiscal_year_start": FIRST_DAY}
+    )
     assert created.status_code == 201, created.text
     for code in (ledger, other, ledger, other, other):
         await post_entry(client, code, [debit("512000", "5.00"), credit("706000", "5.00")])
@@ -134,8 +157,10 @@ async def test_ledgers_have_their_own_sequences(
 
 
 async def test_concurrent_posts_still_get_a_gapless_seq(
-    app: FastAPI, client: httpx.AsyncClient, ledger: str
+    app: FastAPI, client: httpx.AsyncClient
 ) -> None:
+    ledger = await fiscal_ledger(client, f"f{uuid.uuid4().hex[:12]}")
+
     async def one(index: int) -> dict[str, Any]:
         return await post_entry(
             client,

@@ -109,6 +109,44 @@ class Journal(Mirrored, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class FiscalYear(Mirrored, Base):
+    """A fiscal year (exercice) of a ledger, named by the calendar year in which it ends.
+
+    The first one runs 6 to 24 months from any day; each later one the 12 months after the
+    one before. An entry's date must fall in an open one; the sealer numbers per journal and
+    fiscal year. Bounds never change once the year exists.
+    """
+
+    __tablename__ = "fiscal_years"
+    __table_args__ = (UniqueConstraint("ledger_id", "year"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, doc="Derived from ledger, year.")
+    ledger_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledgers.id"))
+    year: Mapped[int] = mapped_column(SmallInteger, doc="The calendar year of `end_date`.")
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), doc="open or closed.")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class FiscalPeriod(Mirrored, Base):
+    """A monthly period of a fiscal year; a locked one refuses new entries.
+
+    One row per calendar month the year touches, made with the year, so that locking and
+    unlocking update a row (which the mirror copies) and never delete one.
+    """
+
+    __tablename__ = "fiscal_periods"
+    __table_args__ = (UniqueConstraint("ledger_id", "month"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, doc="Derived from ledger, month.")
+    ledger_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledgers.id"))
+    fiscal_year_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("fiscal_years.id"))
+    month: Mapped[date] = mapped_column(Date, doc="The first day of the calendar month.")
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
 class Entry(Mirrored, Base):
     """A journal entry. Never updated once posted, but sealed once (seq, number, hash).
 
@@ -145,7 +183,7 @@ class Entry(Mirrored, Base):
         BigInteger, doc="Gapless position in the ledger, in commit order; null until sealed."
     )
     fiscal_year: Mapped[int | None] = mapped_column(
-        SmallInteger, doc="The fiscal year `number` counts in; set when sealed."
+        SmallInteger, doc="The fiscal year the date falls in, which `number` counts in."
     )
     number: Mapped[int | None] = mapped_column(
         Integer, doc="Gapless per journal and fiscal year: the FEC's EcritureNum."

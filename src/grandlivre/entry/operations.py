@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from grandlivre.entry import service
 from grandlivre.entry.schemas import EntryRead
 from grandlivre.errors import DomainError
+from grandlivre.fiscal.repository import YearSpan
 from grandlivre.idempotency import service as idempotency
 from grandlivre.idempotency.service import Outcome
 from grandlivre.store import LIVE, AlreadyApplied, OpContext, Operation
@@ -46,6 +47,41 @@ class LedgerDecimals:
 
 
 LEDGER_DECIMALS = LedgerDecimals()
+
+
+class FiscalYearBounds:
+    """The bounds of the fiscal years this process saw postings reach, by ledger code.
+
+    The other hint of the one-statement posting: its answer names the entry's fiscal year
+    before the database is reached. Bounds never change once a year exists, and the trigger
+    that checks the period checks the year given too, so a missing hint only sends the
+    posting the usual way, which learns it.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._by_code: dict[str, tuple[YearSpan, ...]] = {}
+
+    def year_of(self, code: str, day: date) -> int | None:
+        """The name of the ledger's fiscal year known to cover `day`, if any."""
+        for span in self._by_code.get(code, ()):
+            if span.start <= day <= span.end:
+                return span.year
+        return None
+
+    def learn(self, code: str, years: Sequence[YearSpan]) -> None:
+        """Remember fiscal years of a ledger (forgetting all ledgers past LIMIT of them)."""
+        if not years:
+            return
+        if code not in self._by_code and len(self._by_code) >= self.LIMIT:
+            self._by_code.clear()
+        known = {span.year: span for span in self._by_code.get(code, ())}
+        known.update((span.year, span) for span in years)
+        self._by_code[code] = tuple(known.values())
+
+
+FISCAL_YEARS = FiscalYearBounds()
 
 
 @dataclass(frozen=True)
@@ -154,6 +190,7 @@ async def _post(
         look_for_ids=ctx.replaying,
     )
     LEDGER_DECIMALS.learn(context.code, context.decimals)
+    FISCAL_YEARS.learn(context.code, context.years)
     if ctx.replaying and context.existing:
         raise AlreadyApplied(postings[0].entry_id)
     if key is not None and context.stored is not None:
@@ -299,16 +336,19 @@ class PostEntry(_PostingWrite):
         return EntryRead.of(views[0]).model_dump(mode="json")
 
     async def apply_at_once(self, conn: AsyncConnection) -> Outcome | None:
-        """Post in one statement when the ledger's decimals are known here and the entry's
-        amounts are exact and balance; the statement checks the rest (see `apply_at_once`)."""
+        """Post in one statement when the ledger's decimals and the fiscal year of the date are
+        known here and the entry's amounts are exact and balance; the statement and its
+        trigger check the rest (see `apply_at_once`)."""
         decimals = LEDGER_DECIMALS.get(self.ledger)
-        if decimals is None:
+        fiscal_year = FISCAL_YEARS.year_of(self.ledger, self.draft.date)
+        if decimals is None or fiscal_year is None:
             return None
         try:
             view = service.checked_view(
                 service.Posting(self.entry_id, self.draft),
                 ledger=self.ledger,
                 decimals=decimals,
+                fiscal_year=fiscal_year,
                 now=self.now,
                 status=LIVE.entry_status,
                 origin=LIVE.origin,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     Integer,
     SmallInteger,
     String,
@@ -36,7 +37,17 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from grandlivre.db.dialect import among, dialect_name, is_postgresql
-from grandlivre.db.tables import Account, Entry, EntryLine, IdempotencyKey, Journal, Ledger
+from grandlivre.db.tables import (
+    Account,
+    Entry,
+    EntryLine,
+    FiscalPeriod,
+    FiscalYear,
+    IdempotencyKey,
+    Journal,
+    Ledger,
+)
+from grandlivre.fiscal.repository import YearSpan
 
 _ENTRIES = cast(Table, Entry.__table__)
 _LINES = cast(Table, EntryLine.__table__)
@@ -75,7 +86,8 @@ class PostingContext:
     """What posting into a ledger needs to know, read in one query.
 
     The ledger, the journals and accounts the entries name (missing ones are absent), the
-    response stored for the request's Idempotency-Key, and which of the entry ids exist.
+    response stored for the request's Idempotency-Key, which of the entry ids exist, the
+    fiscal years that the entries' dates reach and which of their months are locked.
     """
 
     ledger_id: uuid.UUID
@@ -85,6 +97,8 @@ class PostingContext:
     accounts: dict[str, tuple[uuid.UUID, bool]]
     stored: StoredResponse | None
     existing: set[uuid.UUID]
+    years: list[YearSpan] = field(default_factory=list)
+    locked: set[date] = field(default_factory=set)
 
 
 def _row(
@@ -123,6 +137,26 @@ def _posting_context_query(with_key: bool, with_ids: bool) -> Any:
             Account.number.in_(bindparam("accounts", expanding=True)),
         ),
     ]
+    parts.append(
+        _row(
+            "year",
+            ref=FiscalYear.id,
+            name=FiscalYear.status,
+            num=FiscalYear.year,
+            body=FiscalYear.start_date.cast(String) + " " + FiscalYear.end_date.cast(String),
+        ).where(
+            FiscalYear.ledger_id == ledger,
+            FiscalYear.end_date >= bindparam("first_day", type_=Date),
+            FiscalYear.start_date <= bindparam("last_day", type_=Date),
+        )
+    )
+    parts.append(
+        _row("locked", body=FiscalPeriod.month.cast(String)).where(
+            FiscalPeriod.ledger_id == ledger,
+            FiscalPeriod.month.in_(bindparam("months", expanding=True, type_=Date)),
+            FiscalPeriod.locked_at.is_not(None),
+        )
+    )
     if with_key:
         parts.append(
             _row(
@@ -157,6 +191,13 @@ SELECT 'stored', NULL, k.fingerprint, NULL, k.status_code, k.response_body FROM 
 WHERE k.scope = $4::varchar AND k.key = $5::varchar
 UNION ALL
 SELECT 'entry', e.id, NULL, NULL, NULL, NULL FROM entries e WHERE e.id = ANY($6::uuid[])
+UNION ALL
+SELECT 'year', y.id, y.status, NULL, y.year, y.start_date::text || ' ' || y.end_date::text
+FROM fiscal_years y JOIN ledger ON y.ledger_id = ledger.id
+WHERE y.end_date >= $7::date AND y.start_date <= $8::date
+UNION ALL
+SELECT 'locked', NULL, NULL, NULL, NULL, p.month::text FROM fiscal_periods p JOIN ledger ON p.ledger_id = ledger.id
+WHERE p.month = ANY($9::date[]) AND p.locked_at IS NOT NULL
 """  # noqa: E501
 
 
@@ -166,15 +207,21 @@ async def posting_context(
     *,
     journals: Iterable[str],
     accounts: Iterable[str],
+    dates: Iterable[date],
     idempotency: tuple[str, str] | None = None,
     entry_ids: Iterable[uuid.UUID] = (),
 ) -> PostingContext | None:
     """Read everything a posting checks in one round trip; None when the ledger is unknown."""
     wanted = sorted(set(entry_ids))
+    days = set(dates)
+    months = sorted({day.replace(day=1) for day in days})
     params: dict[str, Any] = {
         "code": ledger_code,
         "journals": sorted(set(journals)),
         "accounts": sorted(set(accounts)),
+        "first_day": min(days),
+        "last_day": max(days),
+        "months": months,
     }
     if idempotency is not None:
         params["scope"], params["key"] = idempotency
@@ -192,6 +239,9 @@ async def posting_context(
                 params["accounts"],
                 *(idempotency if idempotency is not None else (None, None)),
                 wanted,
+                params["first_day"],
+                params["last_day"],
+                months,
             ),
         )
     else:
@@ -214,6 +264,13 @@ async def posting_context(
             found.journals[name] = ref
         elif kind == "account":
             found.accounts[name] = (ref, bool(flag))
+        elif kind == "year":
+            start, end = body.split(" ")
+            found.years.append(
+                YearSpan(num, date.fromisoformat(start), date.fromisoformat(end), name)
+            )
+        elif kind == "locked":
+            found.locked.add(date.fromisoformat(body))
         elif kind == "stored":
             found.stored = StoredResponse(name, num, body)
         else:
@@ -230,6 +287,7 @@ _ENTRY_COLUMNS = (
     "ledger_id",
     "journal_id",
     "entry_date",
+    "fiscal_year",
     "label",
     "reference",
     "status",
@@ -238,8 +296,8 @@ _ENTRY_COLUMNS = (
     "reverses_id",
 )
 _ENTRY_TYPES = (
-    "uuid", "uuid", "uuid", "date", "varchar", "varchar", "varchar", "varchar", "timestamptz",
-    "uuid",
+    "uuid", "uuid", "uuid", "date", "int2", "varchar", "varchar", "varchar", "varchar",
+    "timestamptz", "uuid",
 )  # fmt: skip
 _LINE_COLUMNS = ("entry_id", "position", "account_id", "amount", "label")
 _LINE_TYPES = ("uuid", "int2", "uuid", "int8", "varchar")
@@ -309,7 +367,9 @@ async def insert_entries(
 # context would (the ledger and its currency's decimals, the journal, every account known and
 # active, the Idempotency-Key not answered yet) and writes the entry, its lines and the stored
 # answer only if all of that holds. It returns whether it wrote; when it did not, nothing was
-# written and the caller posts in a transaction, which tells why.
+# written and the caller posts in a transaction, which tells why. The fiscal year given (from a
+# hint) is checked by the trigger of migration 0009, with the period: a wrong one, a closed
+# year or a locked month makes the statement fail, and the transaction path answer.
 _POST_AT_ONCE_POSTGRESQL = """
 WITH ledger AS (
     SELECT id FROM ledgers WHERE code = $1::varchar AND decimals = $2::int2
@@ -328,10 +388,10 @@ WITH ledger AS (
             SELECT FROM idempotency_keys k WHERE k.scope = $14::varchar AND k.key = $15::varchar
         ) AS ok
 ), new_entry AS (
-    INSERT INTO entries (id, ledger_id, journal_id, entry_date, label, reference, status,
-                         origin, created_at, reverses_id)
-    SELECT $4::uuid, ledger.id, journal.id, $5::date, $6::varchar, $7::varchar, $8::varchar,
-           $9::varchar, $10::timestamptz, NULL
+    INSERT INTO entries (id, ledger_id, journal_id, entry_date, fiscal_year, label, reference,
+                         status, origin, created_at, reverses_id)
+    SELECT $4::uuid, ledger.id, journal.id, $5::date, $19::int2, $6::varchar, $7::varchar,
+           $8::varchar, $9::varchar, $10::timestamptz, NULL
     FROM ledger, journal, ok WHERE ok.ok
 ), new_lines AS (
     INSERT INTO entry_lines (entry_id, position, account_id, amount, label)
@@ -375,6 +435,7 @@ async def post_at_once(
             [amount for _, amount, _ in lines],
             [label for _, _, label in lines],
             *(key.get(c) for c in _KEY_COLUMNS[:5]),
+            entry["fiscal_year"],
         ),
     )
     return bool(rows.scalar_one())

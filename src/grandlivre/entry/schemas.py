@@ -152,6 +152,10 @@ class EntryRead(BaseModel):
     created_at: datetime
     reverses: uuid.UUID | None
     reversed_by: uuid.UUID | None
+    fiscal_year: int = Field(
+        description="The fiscal year its date falls in (named by the calendar year in which "
+        "the fiscal year ends), which `number` counts in."
+    )
     seq: int | None = Field(
         description="Gapless position in the ledger, in commit order; null until sealed."
     )
@@ -187,6 +191,7 @@ class EntryRead(BaseModel):
             created_at=view.created_at,
             reverses=view.reverses,
             reversed_by=view.reversed_by,
+            fiscal_year=view.fiscal_year,
             seq=view.seq,
             number=view.number,
             hash=view.hash,

@@ -4,7 +4,8 @@ One sealer per ledger at a time takes the entries that are certainly committed a
 yet, oldest commit first, in batches, and gives each
 
     seq      its gapless position in the ledger (1, 2, 3, ...), in commit order;
-    number   its gapless position in its journal and fiscal year: the FEC's EcritureNum;
+    number   its gapless position in its journal and fiscal year (the one its date fell in
+             when it was posted): the FEC's EcritureNum;
     hash     SHA-256 over its canonical form and the hash of the entry before it (seq - 1),
              the first one chaining from 64 zeros.
 
@@ -28,8 +29,9 @@ from typing import Any, NamedTuple
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db import rollup
-from grandlivre.db.tables import Entry, Ledger
+from grandlivre.db.tables import Entry, FiscalYear, Ledger
 from grandlivre.entry import repository as repo
+from grandlivre.fiscal import repository as fiscal_repo
 from grandlivre.ledger import repository as ledger_repo
 from grandlivre.ledger import service as ledger_service
 from grandlivre.store import Store
@@ -38,13 +40,20 @@ GENESIS = "0" * 64
 BATCH = 500
 
 
-def fiscal_year(day: date) -> int:
-    """Return the fiscal year an entry dated `day` is numbered in.
+def fiscal_year(entry: Entry) -> int:
+    """Return the fiscal year an entry is numbered in: the one its date fell in when posted."""
+    if entry.fiscal_year is None:
+        # Every write path sets it (on PostgreSQL, a trigger); an entry without one is a bug.
+        raise RuntimeError(f"entry {entry.id} has no fiscal year")
+    return entry.fiscal_year
 
-    For now the calendar year of its date: fiscal years with other bounds are not built yet,
-    and when they are, this is the one place that changes.
-    """
-    return day.year
+
+def year_of(day: date, years: Sequence[FiscalYear]) -> int | None:
+    """Return the name of the fiscal year among `years` that covers `day`, if one does."""
+    for year in years:
+        if year.start_date <= day <= year.end_date:
+            return year.year
+    return None
 
 
 @dataclass(frozen=True)
@@ -139,14 +148,12 @@ async def seal_ledger(
         return 0
     last = await repo.last_seal(session, ledger.id)
     seq, previous = (last.seq, last.hash) if last is not None else (0, GENESIS)
-    numbers = await repo.last_numbers(
-        session, {(e.journal_id, fiscal_year(e.entry_date)) for e in entries}
-    )
+    numbers = await repo.last_numbers(session, {(e.journal_id, fiscal_year(e)) for e in entries})
     canonical = await _canonical(session, ledger, entries)
     seals: list[dict[str, Any]] = []
     for entry in entries:
         seq += 1
-        year = fiscal_year(entry.entry_date)
+        year = fiscal_year(entry)
         number = numbers[entry.journal_id, year] = numbers.get((entry.journal_id, year), 0) + 1
         previous = replace(canonical[entry.id], seq=seq, number=number).digest(previous)
         seals.append(
@@ -170,23 +177,25 @@ async def verify_chain(
 ) -> ChainVerdict:
     """Recompute the ledger's chain from its first entry; report the first seq that breaks it.
 
-    An entry breaks the chain when its seq is not the next one, its number not the next one
-    of its journal and fiscal year, or its hash not that of its canonical form chained to
-    the hash of the entry before it.
+    An entry breaks the chain when its seq is not the next one, its fiscal year not the one
+    its date falls in, its number not the next one of its journal and fiscal year, or its
+    hash not that of its canonical form chained to the hash of the entry before it.
     """
     ledger = await ledger_service.get_ledger(session, ledger_code)
+    years = await fiscal_repo.list_years(session, ledger.id)
     checked, expected_seq, previous = 0, 1, GENESIS
-    numbers: dict[tuple[uuid.UUID, int], int] = {}
+    numbers: dict[tuple[uuid.UUID, int | None], int] = {}
     while True:
         entries = await repo.sealed_entries(session, ledger.id, after_seq=checked, limit=page)
         if not entries:
             return ChainVerdict(ok=True, checked=checked, first_broken_seq=None)
         canonical = await _canonical(session, ledger, entries)
         for entry in entries:
-            year = fiscal_year(entry.entry_date)
+            year = year_of(entry.entry_date, years)
             number = numbers[entry.journal_id, year] = numbers.get((entry.journal_id, year), 0) + 1
             intact = (
-                entry.seq == expected_seq
+                year is not None
+                and entry.seq == expected_seq
                 and entry.number == number
                 and entry.fiscal_year == year
                 and entry.hash

@@ -27,6 +27,7 @@ from grandlivre.errors import (
     UnknownJournal,
     ValidationFailed,
 )
+from grandlivre.fiscal import service as fiscal_service
 from grandlivre.ledger import repository as ledger_repo
 from grandlivre.ledger import service as ledger_service
 from grandlivre.money import AmountError, format_amount, parse_amount
@@ -106,6 +107,7 @@ class EntryView:
     created_at: datetime
     reverses: uuid.UUID | None
     reversed_by: uuid.UUID | None
+    fiscal_year: int
     seq: int | None = None
     number: int | None = None
     hash: str | None = None
@@ -189,6 +191,7 @@ async def load_context(
         ledger_code,
         journals={p.draft.journal for p in postings},
         accounts={line.account for p in postings for line in p.draft.lines},
+        dates={p.draft.date for p in postings},
         idempotency=idempotency,
         entry_ids=[p.entry_id for p in postings] if look_for_ids else (),
     )
@@ -207,14 +210,7 @@ def check_posting(
 ) -> Checked:
     """Check every rule of double entry against the context; raise the first one broken."""
     draft = posting.draft
-    view = checked_view(
-        posting,
-        ledger=context.code,
-        decimals=context.decimals,
-        now=now,
-        status=status,
-        origin=origin,
-    )
+    amounts = balanced_amounts(draft.lines, context.decimals)
     journal_id = context.journals.get(draft.journal)
     if journal_id is None:
         raise UnknownJournal(f"no journal {draft.journal!r} in ledger {context.code!r}")
@@ -231,11 +227,23 @@ def check_posting(
             f"account {', '.join(inactive)} is inactive; reactivate it or use another",
             accounts=inactive,
         )
+    fiscal_year = fiscal_service.place(draft.date, context.years, context.locked)
+    view = entry_view(
+        posting,
+        amounts,
+        ledger=context.code,
+        decimals=context.decimals,
+        fiscal_year=fiscal_year,
+        now=now,
+        status=status,
+        origin=origin,
+    )
     entry_row = {
         "id": posting.entry_id,
         "ledger_id": context.ledger_id,
         "journal_id": journal_id,
         "entry_date": draft.date,
+        "fiscal_year": fiscal_year,
         "label": draft.label,
         "reference": draft.reference,
         "status": status,
@@ -248,22 +256,35 @@ def check_posting(
             "entry_id": posting.entry_id,
             "position": position,
             "account_id": context.accounts[line.account][0],
-            "amount": posted.amount,
+            "amount": amount,
             "label": line.label,
         }
-        for position, (line, posted) in enumerate(zip(draft.lines, view.lines, strict=True))
+        for position, (line, amount) in enumerate(zip(draft.lines, amounts, strict=True))
     ]
     return Checked(view, entry_row, line_rows)
 
 
-def checked_view(
-    posting: Posting, *, ledger: str, decimals: int, now: datetime, status: str, origin: str
-) -> EntryView:
-    """The entry as it will read once posted, if its amounts are exact and balance: the rules
-    that need nothing from the database (raise the first one broken)."""
-    draft = posting.draft
-    amounts = signed_amounts(draft.lines, decimals)
+def balanced_amounts(lines: Sequence[LineDraft], decimals: int) -> list[int]:
+    """Return the lines' signed minor units if they are exact and balance (raise otherwise):
+    the rules that need nothing from the database."""
+    amounts = signed_amounts(lines, decimals)
     check_balanced(amounts, decimals)
+    return amounts
+
+
+def entry_view(
+    posting: Posting,
+    amounts: Sequence[int],
+    *,
+    ledger: str,
+    decimals: int,
+    fiscal_year: int,
+    now: datetime,
+    status: str,
+    origin: str,
+) -> EntryView:
+    """The entry as it will read once posted."""
+    draft = posting.draft
     return EntryView(
         id=posting.entry_id,
         ledger=ledger,
@@ -277,10 +298,35 @@ def checked_view(
         created_at=now,
         reverses=posting.reverses,
         reversed_by=None,
+        fiscal_year=fiscal_year,
         lines=[
             LineView(line.account, amount, line.label)
             for line, amount in zip(draft.lines, amounts, strict=True)
         ],
+    )
+
+
+def checked_view(
+    posting: Posting,
+    *,
+    ledger: str,
+    decimals: int,
+    fiscal_year: int,
+    now: datetime,
+    status: str,
+    origin: str,
+) -> EntryView:
+    """The entry as it will read once posted, if its amounts are exact and balance: the rules
+    that need nothing from the database (raise the first one broken)."""
+    return entry_view(
+        posting,
+        balanced_amounts(posting.draft.lines, decimals),
+        ledger=ledger,
+        decimals=decimals,
+        fiscal_year=fiscal_year,
+        now=now,
+        status=status,
+        origin=origin,
     )
 
 
@@ -342,6 +388,7 @@ async def post_at_once(
         "journal": view.journal,
         "id": view.id,
         "entry_date": view.date,
+        "fiscal_year": view.fiscal_year,
         "label": view.label,
         "reference": view.reference,
         "status": view.status,
@@ -491,6 +538,13 @@ async def discard_entry(session: AsyncSession, entry_id: uuid.UUID) -> None:
     await repo.delete_entry(session, entry_id)
 
 
+def _fiscal_year(entry: Entry) -> int:
+    if entry.fiscal_year is None:
+        # Every write path sets it (on PostgreSQL, a trigger); an entry without one is a bug.
+        raise RuntimeError(f"entry {entry.id} has no fiscal year")
+    return entry.fiscal_year
+
+
 async def _views(
     session: AsyncSession, ledger: Ledger, entries: Sequence[Entry]
 ) -> list[EntryView]:
@@ -516,6 +570,7 @@ async def _views(
             created_at=e.created_at,
             reverses=e.reverses_id,
             reversed_by=reversals.get(e.id),
+            fiscal_year=_fiscal_year(e),
             seq=e.seq,
             number=e.number,
             hash=e.hash,

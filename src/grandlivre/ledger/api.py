@@ -65,7 +65,8 @@ async def list_ledgers(
 async def create_ledger(
     body: LedgerCreate, store: StoreDep, ids: IdsDep, clock: ClockDep, response: Response
 ) -> LedgerRead:
-    """Create a ledger, with the PCG chart and the default journals unless `chart` is empty."""
+    """Create a ledger, with its first fiscal year and, unless `chart` is empty, the PCG chart
+    and the default journals."""
     op = CreateLedger(
         id=ids.new(),
         code=body.code,
@@ -73,6 +74,8 @@ async def create_ledger(
         currency=body.currency,
         chart=body.chart,
         now=clock.now(),
+        fiscal_year_start=body.fiscal_year_start,
+        fiscal_year_end=body.fiscal_year_end,
     )
     row = await store.execute(op)
     response.headers["Location"] = f"/api/v1/ledgers/{row.code}"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import Account, Journal, Ledger
+from grandlivre.fiscal import service as fiscal_service
 from grandlivre.ledger import service
 from grandlivre.ledger.service import ChartKind
 from grandlivre.store import AlreadyApplied, OpContext, Operation
@@ -36,19 +37,26 @@ class CreateLedger(Operation[Ledger]):
     currency: str
     chart: ChartKind
     now: datetime
+    fiscal_year_start: date | None = None
+    fiscal_year_end: date | None = None
 
     async def apply(self, session: AsyncSession, ctx: OpContext) -> Ledger:
-        """Create the ledger."""
+        """Create the ledger and its first fiscal year."""
         if ctx.replaying and await service.ledger_exists(session, self.id):
             raise AlreadyApplied(self.id)
         spec = service.LedgerSpec(
             code=self.code, name=self.title, currency=self.currency, chart=self.chart
         )
-        return await service.create_ledger(session, spec, ledger_id=self.id, now=self.now)
+        ledger = await service.create_ledger(session, spec, ledger_id=self.id, now=self.now)
+        await fiscal_service.open_first_year(
+            session, ledger, start=self.fiscal_year_start, end=self.fiscal_year_end, now=self.now
+        )
+        return ledger
 
     def to_json(self) -> dict[str, Any]:
-        """Return the journaled form (the ledger's name is stored as `name`)."""
-        return {
+        """Return the journaled form (the ledger's name is stored as `name`; the first fiscal
+        year's bounds only when given, as rows were written before they existed)."""
+        form: dict[str, Any] = {
             "id": str(self.id),
             "now": codec.iso(self.now),
             "code": self.code,
@@ -56,6 +64,11 @@ class CreateLedger(Operation[Ledger]):
             "currency": self.currency,
             "chart": self.chart,
         }
+        if self.fiscal_year_start is not None:
+            form["fiscal_year_start"] = codec.iso(self.fiscal_year_start)
+        if self.fiscal_year_end is not None:
+            form["fiscal_year_end"] = codec.iso(self.fiscal_year_end)
+        return form
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -67,6 +80,9 @@ class CreateLedger(Operation[Ledger]):
             currency=codec.text(data["currency"]),
             chart=_chart(data["chart"]),
             now=codec.instant(data["now"]),
+            # Rows journaled before fiscal years existed have neither: a calendar year.
+            fiscal_year_start=codec.day_or_none(data.get("fiscal_year_start")),
+            fiscal_year_end=codec.day_or_none(data.get("fiscal_year_end")),
         )
 
 

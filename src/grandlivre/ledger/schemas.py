@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from grandlivre.db.tables import Account, Journal, Ledger
 from grandlivre.ledger import service
 from grandlivre.money import CURRENCY_DECIMALS
-from grandlivre.schemas import Name, NotNull, ShortName, StrictFlag, WriteModel
+from grandlivre.schemas import Day, Name, NotNull, ShortName, StrictFlag, WriteModel
 
 LEDGER_CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 ACCOUNT_NUMBER_PATTERN = r"^[1-8][0-9]{1,19}$"
@@ -45,6 +45,17 @@ class LedgerCreate(WriteModel):
     currency: Currency = Field(default="EUR", description="ISO 4217; sets the decimals.")
     chart: Literal["pcg", "empty"] = Field(
         default="pcg", description="`pcg`: the French chart and default journals; `empty`: none."
+    )
+    fiscal_year_start: Annotated[Day | None, NotNull()] = Field(
+        default=None,
+        description="First day of the ledger's first fiscal year. Left out: January 1st of "
+        "the current year (a calendar year).",
+    )
+    fiscal_year_end: Annotated[Day | None, NotNull()] = Field(
+        default=None,
+        description="Last day of the first fiscal year: the last day of a month, 6 to 24 "
+        "months after its start (`invalid-fiscal-year` otherwise). Left out: the end of the "
+        "twelfth month.",
     )
 
 

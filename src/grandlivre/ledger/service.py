@@ -129,12 +129,11 @@ async def create_ledger(
     return ledger
 
 
-async def ensure_ledger(session: AsyncSession, spec: LedgerSpec, *, now: datetime) -> bool:
-    """Create the seeded ledger unless it exists; return whether it was created. Idempotent."""
+async def ensure_ledger(session: AsyncSession, spec: LedgerSpec, *, now: datetime) -> Ledger | None:
+    """Create the seeded ledger unless it exists; return it if it was created. Idempotent."""
     if await repo.get_ledger_by_code(session, spec.code) is not None:
-        return False
-    await create_ledger(session, spec, ledger_id=seeded_ledger_id(spec.code), now=now)
-    return True
+        return None
+    return await create_ledger(session, spec, ledger_id=seeded_ledger_id(spec.code), now=now)
 
 
 async def ledger_exists(session: AsyncSession, ledger_id: uuid.UUID) -> bool:

@@ -40,6 +40,8 @@ from grandlivre.db.tables import (
     Deletion,
     Entry,
     EntryLine,
+    FiscalPeriod,
+    FiscalYear,
     IdempotencyKey,
     Journal,
     Ledger,
@@ -50,12 +52,24 @@ from grandlivre.store.engine import SQLITE_BEGIN
 # Parents before children, so that every row finds what it refers to.
 MIRRORED_TABLES: tuple[Table, ...] = tuple(
     model.__table__  # type: ignore[misc]
-    for model in (Ledger, Journal, Account, ApiKey, Entry, EntryLine, IdempotencyKey)
+    for model in (
+        Ledger,
+        FiscalYear,
+        FiscalPeriod,
+        Journal,
+        Account,
+        ApiKey,
+        Entry,
+        EntryLine,
+        IdempotencyKey,
+    )
 )
 # Unique keys other than the primary key: a local row that holds one under another id (written
 # on the fallback, then resolved differently on PostgreSQL) gives way to PostgreSQL's row.
 NATURAL_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "ledgers": (("code",),),
+    "fiscal_years": (("ledger_id", "year"),),
+    "fiscal_periods": (("ledger_id", "month"),),
     "accounts": (("ledger_id", "number"),),
     "journals": (("ledger_id", "code"),),
     "api_keys": (("key_hash",),),

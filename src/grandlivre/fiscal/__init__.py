@@ -1,0 +1,1 @@
+"""Fiscal years (exercices) and their monthly periods."""
