@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.dialect import is_postgresql
-from grandlivre.db.tables import FiscalPeriod, FiscalYear
+from grandlivre.db.tables import FiscalPeriod, FiscalYear, Ledger
 
 
 class YearSpan(NamedTuple):
@@ -40,6 +40,12 @@ async def lock_periods(session: AsyncSession, ledger_id: uuid.UUID) -> None:
             text("SELECT pg_advisory_xact_lock(:lock_class, hashtext(:ledger))"),
             {"lock_class": PERIOD_LOCK_CLASS, "ledger": str(ledger_id)},
         )
+
+
+async def get_ledger(session: AsyncSession, code: str) -> Ledger | None:
+    """Return the ledger with that code, if any."""
+    result = await session.execute(select(Ledger).where(Ledger.code == code))
+    return result.scalar_one_or_none()
 
 
 async def list_years(

@@ -24,13 +24,13 @@ from grandlivre.errors import (
     FiscalYearNotFound,
     FiscalYearNotNext,
     InvalidFiscalYear,
+    LedgerNotFound,
     NoFiscalYear,
     PeriodLocked,
     PeriodNotFound,
 )
 from grandlivre.fiscal import repository as repo
 from grandlivre.fiscal.repository import YearSpan
-from grandlivre.ledger import service as ledger_service
 
 OPEN = "open"
 CLOSED = "closed"
@@ -151,6 +151,15 @@ def place(day: date, years: Sequence[YearSpan], locked: set[date]) -> int:
     )
 
 
+async def _ledger(session: AsyncSession, code: str) -> Ledger:
+    # Not through the ledger service: the ledger domain builds on this one (a new ledger
+    # opens its first fiscal year), so this one does not build on it.
+    ledger = await repo.get_ledger(session, code)
+    if ledger is None:
+        raise LedgerNotFound(f"no ledger with code {code!r}")
+    return ledger
+
+
 async def open_first_year(
     session: AsyncSession,
     ledger: Ledger,
@@ -169,7 +178,7 @@ async def open_next_year(
     session: AsyncSession, ledger_code: str, *, year: int | None, now: datetime
 ) -> FiscalYear:
     """Open the fiscal year after the ledger's last one; `year`, if given, must be its name."""
-    ledger = await ledger_service.get_ledger(session, ledger_code)
+    ledger = await _ledger(session, ledger_code)
     last = await repo.last_year(session, ledger.id)
     if last is None:
         # Every ledger is made with a first year; this one predates them all.
@@ -220,7 +229,7 @@ async def _insert(
 
 async def year_exists(session: AsyncSession, ledger_code: str, year: int) -> bool:
     """Tell whether the ledger has a fiscal year of that name."""
-    ledger = await ledger_service.get_ledger(session, ledger_code)
+    ledger = await _ledger(session, ledger_code)
     return await repo.get_year(session, ledger.id, year) is not None
 
 
@@ -228,14 +237,14 @@ async def list_years(
     session: AsyncSession, ledger_code: str, *, after: int | None, limit: int
 ) -> list[FiscalYearView]:
     """Return a page of the ledger's fiscal years, with their periods, in order."""
-    ledger = await ledger_service.get_ledger(session, ledger_code)
+    ledger = await _ledger(session, ledger_code)
     years = await repo.list_years(session, ledger.id, after=after, limit=limit)
     return await _views(session, ledger, years)
 
 
 async def get_year(session: AsyncSession, ledger_code: str, year: int) -> FiscalYearView:
     """Return one fiscal year with its periods, or raise FiscalYearNotFound."""
-    ledger = await ledger_service.get_ledger(session, ledger_code)
+    ledger = await _ledger(session, ledger_code)
     row = await repo.get_year(session, ledger.id, year)
     if row is None:
         raise FiscalYearNotFound(f"ledger {ledger.code!r} has no fiscal year {year}")
@@ -260,7 +269,7 @@ async def unlock_period(
 async def _set_lock(
     session: AsyncSession, ledger_code: str, month: date, locked_at: datetime | None
 ) -> tuple[FiscalYearView, PeriodView]:
-    ledger = await ledger_service.get_ledger(session, ledger_code)
+    ledger = await _ledger(session, ledger_code)
     # Before reading the period: a posting under way either commits first or sees the lock.
     await repo.lock_periods(session, ledger.id)
     period = await repo.get_period(session, ledger.id, month)
