@@ -239,3 +239,46 @@ async def test_one_conflict_in_a_batch_does_not_hold_back_the_others(
         ("applied", None),
         ("applied", None),
     ]
+
+
+async def test_years_opened_and_periods_locked_on_the_fallback_hold_there_and_replay(
+    cluster: PrivateCluster, database: str, proxy: LoopbackProxy, app_factory: AppFactory
+) -> None:
+    async with (
+        asyncio.timeout(25),
+        app_factory(cluster.url(database, port=proxy.port)) as app,
+    ):
+        key = await issue_key(app, "admin")
+        await wait_for_mirror(app)
+        proxy.cut()
+        async with client(app, key) as http:
+            opened = await http.post("/api/v1/ledgers/main/fiscal-years", json={"year": 2027})
+            assert opened.status_code == 201, opened.text
+            locked = await http.post("/api/v1/ledgers/main/periods/2026-11/lock")
+            assert locked.status_code == 200, locked.text
+            # The fallback itself holds to what it took: the month is shut, 2027 open.
+            refused = await http.post(ENTRIES, json=entry("LOCKED-1"))
+            assert refused.status_code == 409, refused.text
+            assert refused.json()["type"] == "period-locked"
+            later = dict(entry("Y2027-1"), date="2027-01-04")
+            posted = await http.post(ENTRIES, json=later)
+            assert posted.status_code == 201, posted.text
+            assert (posted.json()["status"], posted.json()["fiscal_year"]) == (
+                "pending_replay",
+                2027,
+            )
+
+            proxy.restore()
+            health = await wait_for_primary_drained(http, within=10)
+            assert health["replay_conflicts"] == 0
+            years = (await http.get("/api/v1/ledgers/main/fiscal-years")).json()["items"]
+            assert [y["year"] for y in years] == [2026, 2027]
+            november = [p for p in years[0]["periods"] if p["period"] == "2026-11"]
+            assert [p["locked"] for p in november] == [True]
+
+    rows = await cluster.fetch(
+        database,
+        "SELECT e.fiscal_year, e.status FROM entries e WHERE e.reference = 'Y2027-1'",
+    )
+    assert [(r["fiscal_year"], r["status"]) for r in rows] == [(2027, "posted")]
+    assert "LOCKED-1" not in await pg_entries(cluster, database)
