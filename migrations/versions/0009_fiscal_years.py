@@ -1,4 +1,5 @@
-"""fiscal years and their monthly periods; entries carry their fiscal year from the start
+"""fiscal years and their monthly periods; entries carry their fiscal year, document date and
+validation instant from the start
 
 Every ledger that exists gets calendar fiscal years, from the year of its first entry (or of its
 creation) to the current one: what its entries were numbered by until now. On PostgreSQL a
@@ -177,14 +178,25 @@ def upgrade() -> None:
                 "FOR EACH ROW EXECUTE FUNCTION grandlivre_stamp_txid()"
             )
     _backfill()
-    # Entries not sealed yet were to be numbered in the calendar year of their date.
-    op.execute(
-        "UPDATE entries SET fiscal_year = CAST(strftime('%Y', entry_date) AS INTEGER) "
-        "WHERE fiscal_year IS NULL"
-        if not postgresql
-        else "UPDATE entries SET fiscal_year = extract(year FROM entry_date) "
-        "WHERE fiscal_year IS NULL"
+    with op.batch_alter_table("entries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("document_date", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("validated_at", sa.DateTime(timezone=True), nullable=True))
+    # In one pass over the entries: every one so far was posted final, from a document of its
+    # own date, and those not sealed yet were to be numbered in the calendar year of their date.
+    year = (
+        "extract(year FROM entry_date)"
+        if postgresql
+        else "CAST(strftime('%Y', entry_date) AS INTEGER)"
     )
+    backfill = (
+        "UPDATE entries SET document_date = entry_date, validated_at = created_at, "  # noqa: S608
+        f"fiscal_year = COALESCE(fiscal_year, {year})"
+    )
+    op.execute(backfill)
+    if postgresql:
+        # On SQLite the column stays nullable: making it NOT NULL there means copying the table,
+        # which its lines' foreign keys refuse while they are enforced. Every write sets it.
+        op.alter_column("entries", "document_date", existing_type=sa.Date(), nullable=False)
     if postgresql:
         op.execute(CHECK_PERIOD)
         op.execute(
@@ -197,6 +209,10 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS check_period ON entries")
         op.execute("DROP FUNCTION IF EXISTS grandlivre_check_period()")
+    # Dropped in place (SQLite >= 3.35), as in 0004: a rebuild would drop a referenced table.
+    with op.batch_alter_table("entries", schema=None, recreate="never") as batch_op:
+        batch_op.drop_column("validated_at")
+        batch_op.drop_column("document_date")
     op.drop_index(op.f("ix_fiscal_periods_txid"), table_name="fiscal_periods")
     op.drop_table("fiscal_periods")
     op.drop_index(op.f("ix_fiscal_years_txid"), table_name="fiscal_years")

@@ -37,12 +37,14 @@ async def test_the_design_entry_is_posted_and_read_back_exactly(
         "ledger",
         "journal",
         "date",
+        "document_date",
         "label",
         "reference",
         "lines",
         "status",
         "origin",
         "created_at",
+        "validated_at",
         "reverses",
         "reversed_by",
         "fiscal_year",
@@ -51,6 +53,9 @@ async def test_the_design_entry_is_posted_and_read_back_exactly(
         "hash",
     }
     assert body["fiscal_year"] == 2026
+    # Posted final: from a document of its own date, permanent from the moment it is posted.
+    assert body["document_date"] == "2026-11-23"
+    assert body["validated_at"] == body["created_at"]
     # Sealed later, by the background sealer, once the entry is certainly committed.
     assert (body["seq"], body["number"], body["hash"]) == (None, None, None)
     assert body["ledger"] == ledger

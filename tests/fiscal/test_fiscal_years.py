@@ -311,3 +311,44 @@ async def test_the_fiscal_year_of_an_entry_is_the_one_its_date_falls_in(
             client, ledger, [debit("512000", "1.00"), credit("706000", "1.00")], date=day
         )
         assert posted["fiscal_year"] == year, (day, posted)
+
+
+# -- the three dates of an entry --------------------------------------------------------------
+
+
+async def test_an_entry_keeps_its_document_date_apart_from_its_accounting_date(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    body = design_entry(date="2026-12-02", document_date="2026-11-28")
+    posted = await client.post(url(ledger, "entries"), json=body)
+    assert posted.status_code == 201, posted.text
+    entry = posted.json()
+    assert (entry["date"], entry["document_date"]) == ("2026-12-02", "2026-11-28")
+    assert entry["validated_at"] == entry["created_at"]
+    read = (await client.get(url(ledger, "entries", entry["id"]))).json()
+    assert (read["date"], read["document_date"], read["validated_at"]) == (
+        "2026-12-02",
+        "2026-11-28",
+        entry["validated_at"],
+    )
+    # A document of a year that is closed or not open is fine: only the accounting date counts.
+    older = await client.post(
+        url(ledger, "entries"), json=design_entry(date="2026-01-05", document_date="2025-12-30")
+    )
+    assert older.status_code == 201, older.text
+    # A reversal is a document of its own date.
+    reversal = await client.post(
+        url(ledger, "entries", entry["id"], "reverse"), json={"date": "2026-12-03"}
+    )
+    assert reversal.json()["document_date"] == "2026-12-03"
+
+
+@pytest.mark.parametrize("value", [None, "2026-11-28T10:00:00", "28/11/2026", 20261128])
+async def test_a_document_date_that_is_not_a_day_is_refused(
+    client: httpx.AsyncClient, ledger: str, value: Any
+) -> None:
+    before = await snapshot(client, ledger)
+    response = await client.post(url(ledger, "entries"), json=design_entry(document_date=value))
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] in {"invalid-date", "validation-error"}
+    assert await snapshot(client, ledger) == before

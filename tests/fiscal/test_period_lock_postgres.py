@@ -51,9 +51,10 @@ async def http(pg_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 INSERT = (
-    "INSERT INTO entries (id, ledger_id, journal_id, entry_date, fiscal_year, label, status, "
-    "origin, created_at) SELECT :id, l.id, j.id, :day, :year, 'Par derrière', 'posted', "
-    "'primary', :now FROM ledgers l JOIN journals j ON j.ledger_id = l.id AND j.code = 'OD' "
+    "INSERT INTO entries (id, ledger_id, journal_id, entry_date, document_date, fiscal_year, "
+    "label, status, origin, created_at) SELECT :id, l.id, j.id, :day, :day, :year, "
+    "'Par derrière', 'posted', 'primary', :now "
+    "FROM ledgers l JOIN journals j ON j.ledger_id = l.id AND j.code = 'OD' "
     "WHERE l.code = 'main'"
 )
 

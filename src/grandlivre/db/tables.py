@@ -169,11 +169,17 @@ class Entry(Mirrored, Base):
     ledger_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledgers.id"))
     journal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("journals.id"))
     entry_date: Mapped[date] = mapped_column(Date)
+    document_date: Mapped[date] = mapped_column(
+        Date, doc="The date of the document behind it (the FEC's PieceDate)."
+    )
     label: Mapped[str] = mapped_column(String(500))
     reference: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20))
     origin: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    validated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, doc="When it became permanent (the FEC's ValidDate)."
+    )
     reverses_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("entries.id"),
         unique=True,

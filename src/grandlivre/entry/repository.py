@@ -288,16 +288,18 @@ _ENTRY_COLUMNS = (
     "journal_id",
     "entry_date",
     "fiscal_year",
+    "document_date",
     "label",
     "reference",
     "status",
     "origin",
     "created_at",
+    "validated_at",
     "reverses_id",
 )
 _ENTRY_TYPES = (
-    "uuid", "uuid", "uuid", "date", "int2", "varchar", "varchar", "varchar", "varchar",
-    "timestamptz", "uuid",
+    "uuid", "uuid", "uuid", "date", "int2", "date", "varchar", "varchar", "varchar", "varchar",
+    "timestamptz", "timestamptz", "uuid",
 )  # fmt: skip
 _LINE_COLUMNS = ("entry_id", "position", "account_id", "amount", "label")
 _LINE_TYPES = ("uuid", "int2", "uuid", "int8", "varchar")
@@ -388,10 +390,11 @@ WITH ledger AS (
             SELECT FROM idempotency_keys k WHERE k.scope = $14::varchar AND k.key = $15::varchar
         ) AS ok
 ), new_entry AS (
-    INSERT INTO entries (id, ledger_id, journal_id, entry_date, fiscal_year, label, reference,
-                         status, origin, created_at, reverses_id)
-    SELECT $4::uuid, ledger.id, journal.id, $5::date, $19::int2, $6::varchar, $7::varchar,
-           $8::varchar, $9::varchar, $10::timestamptz, NULL
+    INSERT INTO entries (id, ledger_id, journal_id, entry_date, fiscal_year, document_date,
+                         label, reference, status, origin, created_at, validated_at,
+                         reverses_id)
+    SELECT $4::uuid, ledger.id, journal.id, $5::date, $19::int2, $20::date, $6::varchar,
+           $7::varchar, $8::varchar, $9::varchar, $10::timestamptz, $10::timestamptz, NULL
     FROM ledger, journal, ok WHERE ok.ok
 ), new_lines AS (
     INSERT INTO entry_lines (entry_id, position, account_id, amount, label)
@@ -436,6 +439,7 @@ async def post_at_once(
             [label for _, _, label in lines],
             *(key.get(c) for c in _KEY_COLUMNS[:5]),
             entry["fiscal_year"],
+            entry["document_date"],
         ),
     )
     return bool(rows.scalar_one())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from datetime import date, datetime
@@ -91,6 +92,11 @@ class EntryCreate(WriteModel):
 
     journal: JournalRef
     date: Day
+    document_date: Annotated[Day | None, NotNull()] = Field(
+        default=None,
+        description="The date of the document behind the entry, an invoice's say (the FEC's "
+        "PieceDate). Left out: the entry's `date`.",
+    )
     label: Label = Field(examples=["Facture F-2026-001"])
     reference: Reference | None = Field(default=None, examples=["F-2026-001"])
     lines: list[LineCreate] = Field(min_length=2, max_length=MAX_LINES)
@@ -102,6 +108,7 @@ class EntryCreate(WriteModel):
             date=self.date,
             label=self.label,
             reference=self.reference,
+            document_date=self.document_date,
             lines=[
                 service.LineDraft(
                     account=line.account, debit=line.debit, credit=line.credit, label=line.label
@@ -144,12 +151,16 @@ class EntryRead(BaseModel):
     ledger: str
     journal: str
     date: date
+    document_date: dt.date = Field(description="The date of the document behind it (PieceDate).")
     label: str
     reference: str | None
     lines: list[LineRead]
     status: EntryStatus
     origin: Origin
     created_at: datetime
+    validated_at: datetime | None = Field(
+        description="When it became permanent (the FEC's ValidDate): when it was posted."
+    )
     reverses: uuid.UUID | None
     reversed_by: uuid.UUID | None
     fiscal_year: int = Field(
@@ -175,6 +186,7 @@ class EntryRead(BaseModel):
             ledger=view.ledger,
             journal=view.journal,
             date=view.date,
+            document_date=view.document_date,
             label=view.label,
             reference=view.reference,
             lines=[
@@ -189,6 +201,7 @@ class EntryRead(BaseModel):
             status=EntryStatus(view.status),
             origin=Origin(view.origin),
             created_at=view.created_at,
+            validated_at=view.validated_at,
             reverses=view.reverses,
             reversed_by=view.reversed_by,
             fiscal_year=view.fiscal_year,

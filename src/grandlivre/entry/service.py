@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,8 +38,9 @@ ORIGIN_PRIMARY = "primary"
 
 
 def draft_to_json(draft: EntryDraft) -> dict[str, Any]:
-    """Serialise a draft for the replay journal."""
-    return {
+    """Serialise a draft for the replay journal (its document date only when given, as rows
+    were written before it existed)."""
+    form: dict[str, Any] = {
         "journal": draft.journal,
         "date": draft.date.isoformat(),
         "label": draft.label,
@@ -48,6 +50,9 @@ def draft_to_json(draft: EntryDraft) -> dict[str, Any]:
             for x in draft.lines
         ],
     }
+    if draft.document_date is not None:
+        form["document_date"] = draft.document_date.isoformat()
+    return form
 
 
 def draft_from_json(data: dict[str, Any]) -> EntryDraft:
@@ -58,6 +63,9 @@ def draft_from_json(data: dict[str, Any]) -> EntryDraft:
         label=data["label"],
         reference=data["reference"],
         lines=[LineDraft(**line) for line in data["lines"]],
+        document_date=(
+            date.fromisoformat(data["document_date"]) if data.get("document_date") else None
+        ),
     )
 
 
@@ -80,6 +88,7 @@ class EntryDraft:
     label: str
     lines: Sequence[LineDraft]
     reference: str | None = None
+    document_date: dt.date | None = None  # the accounting date when not given
 
 
 @dataclass(frozen=True)
@@ -100,11 +109,13 @@ class EntryView:
     decimals: int
     journal: str
     date: date
+    document_date: dt.date
     label: str
     reference: str | None
     status: str
     origin: str
     created_at: datetime
+    validated_at: datetime | None
     reverses: uuid.UUID | None
     reversed_by: uuid.UUID | None
     fiscal_year: int
@@ -244,11 +255,13 @@ def check_posting(
         "journal_id": journal_id,
         "entry_date": draft.date,
         "fiscal_year": fiscal_year,
+        "document_date": view.document_date,
         "label": draft.label,
         "reference": draft.reference,
         "status": status,
         "origin": origin,
         "created_at": now,
+        "validated_at": view.validated_at,
         "reverses_id": posting.reverses,
     }
     line_rows = [
@@ -291,11 +304,14 @@ def entry_view(
         decimals=decimals,
         journal=draft.journal,
         date=draft.date,
+        document_date=draft.document_date or draft.date,
         label=draft.label,
         reference=draft.reference,
         status=status,
         origin=origin,
         created_at=now,
+        # Posted final: permanent from the moment it is posted.
+        validated_at=now,
         reverses=posting.reverses,
         reversed_by=None,
         fiscal_year=fiscal_year,
@@ -389,6 +405,7 @@ async def post_at_once(
         "id": view.id,
         "entry_date": view.date,
         "fiscal_year": view.fiscal_year,
+        "document_date": view.document_date,
         "label": view.label,
         "reference": view.reference,
         "status": view.status,
@@ -563,11 +580,13 @@ async def _views(
             decimals=ledger.decimals,
             journal=journals[e.journal_id],
             date=e.entry_date,
+            document_date=e.document_date,
             label=e.label,
             reference=e.reference,
             status=e.status,
             origin=e.origin,
             created_at=e.created_at,
+            validated_at=e.validated_at,
             reverses=e.reverses_id,
             reversed_by=reversals.get(e.id),
             fiscal_year=_fiscal_year(e),
