@@ -127,9 +127,10 @@ async def test_an_entry_already_on_postgresql_and_an_op_already_replayed_are_not
             for n in (2, 3):
                 await cluster.fetch(
                     database,
-                    "INSERT INTO entries (id, ledger_id, journal_id, entry_date, label, reference,"
-                    " status, origin, created_at)"
-                    " SELECT $1::uuid, l.id, j.id, DATE '2026-11-23', 'copy', $2, 'posted',"
+                    "INSERT INTO entries (id, ledger_id, journal_id, entry_date, document_date,"
+                    " label, reference, status, origin, created_at)"
+                    " SELECT $1::uuid, l.id, j.id, DATE '2026-11-23', DATE '2026-11-23', 'copy',"
+                    " $2, 'posted',"
                     " 'fallback', now() FROM ledgers l JOIN journals j ON j.ledger_id = l.id"
                     " WHERE l.code = 'main' AND j.code = 'VE'",
                     ids[n],

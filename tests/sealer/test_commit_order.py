@@ -45,8 +45,9 @@ async def insert_entry(conn: asyncpg.Connection, ledger: str, reference: str) ->
         "SELECT id FROM journals WHERE ledger_id = $1 AND code = 'OD'", ledger_id
     )
     await conn.execute(
-        "INSERT INTO entries (id, ledger_id, journal_id, entry_date, label, reference, status,"
-        " origin, created_at) VALUES ($1, $2, $3, '2026-04-01', 'Écriture lente', $4,"
+        "INSERT INTO entries (id, ledger_id, journal_id, entry_date, document_date, label,"
+        " reference, status, origin, created_at) VALUES ($1, $2, $3, '2026-04-01', '2026-04-01',"
+        " 'Écriture lente', $4,"
         " 'posted', 'primary', now())",
         entry_id,
         ledger_id,
