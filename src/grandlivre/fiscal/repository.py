@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.dialect import is_postgresql
@@ -71,6 +71,11 @@ async def get_year(session: AsyncSession, ledger_id: uuid.UUID, year: int) -> Fi
     return result.scalar_one_or_none()
 
 
+async def get_year_by_id(session: AsyncSession, year_id: uuid.UUID) -> FiscalYear | None:
+    """Return the fiscal year with that id, if any."""
+    return await session.get(FiscalYear, year_id)
+
+
 async def last_year(session: AsyncSession, ledger_id: uuid.UUID) -> FiscalYear | None:
     """Return the ledger's latest fiscal year, if it has one."""
     result = await session.execute(
@@ -118,11 +123,3 @@ async def set_period_lock(
     """Lock a period at `locked_at`, or unlock it with None."""
     period.locked_at = locked_at
     await session.flush()
-
-
-async def count_years(session: AsyncSession, ledger_id: uuid.UUID) -> int:
-    """Return how many fiscal years the ledger has."""
-    result = await session.execute(
-        select(func.count()).select_from(FiscalYear).where(FiscalYear.ledger_id == ledger_id)
-    )
-    return int(result.scalar_one())

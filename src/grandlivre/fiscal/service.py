@@ -275,9 +275,8 @@ async def _set_lock(
     period = await repo.get_period(session, ledger.id, month)
     if period is None:
         raise PeriodNotFound(f"no fiscal year of ledger {ledger.code!r} covers {month:%Y-%m}")
-    year = next(
-        y for y in await repo.list_years(session, ledger.id) if y.id == period.fiscal_year_id
-    )
+    year = await repo.get_year_by_id(session, period.fiscal_year_id)
+    assert year is not None  # a period belongs to a year (foreign key)
     if locked_at is None and year.status != OPEN:
         raise FiscalYearClosed(
             f"fiscal year {year.year} is closed: its periods stay locked", fiscal_year=year.year
