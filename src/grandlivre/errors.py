@@ -9,10 +9,11 @@ responses, so a problem looks the same whichever layer found it.
     │                   KeyNotFound, FiscalYearNotFound, PeriodNotFound
     ├── Conflict (409): LedgerExists, AccountExists, JournalExists, AlreadyReversed,
     │                   ReversalOfReversal, AccountInUse, FiscalYearExists,
-    │                   FiscalYearNotNext, FiscalYearClosed, PeriodLocked
+    │                   FiscalYearNotNext, FiscalYearClosed, PeriodLocked, EntryIsDraft
     ├── Unprocessable (422): UnbalancedEntry, UnknownAccount, InactiveAccount, UnknownJournal,
     │                        InvalidAmount, InvalidDate, InvalidText, IdempotencyKeyReused,
-    │                        InvalidCursor, NoFiscalYear, InvalidFiscalYear, ...
+    │                        InvalidCursor, NoFiscalYear, InvalidFiscalYear, EntriesRefused,
+    │                        DraftsRefused, ...
     ├── Unauthorized (401), Forbidden (403), RateLimited (429)
     ├── FallbackReadOnly (503), DatabaseUnavailable (503), MirrorIncomplete (503)
     ├── MalformedRequest (400), NotAcceptable (406), PayloadTooLarge (413)
@@ -176,6 +177,13 @@ class PeriodLocked(Conflict):
     title = "Period locked"
 
 
+class EntryIsDraft(Conflict):
+    """A draft is outside the books: it is edited or deleted, not reversed."""
+
+    type = "entry-is-draft"
+    title = "Entry is a draft"
+
+
 class Unprocessable(DomainError):
     """The request is well-formed but breaks a bookkeeping rule."""
 
@@ -266,6 +274,13 @@ class EntriesRefused(Unprocessable):
 
     type = "entries-refused"
     title = "Entries refused"
+
+
+class DraftsRefused(Unprocessable):
+    """Drafts break rules at validation: none was validated; `entries` lists each by id."""
+
+    type = "drafts-refused"
+    title = "Drafts refused"
 
 
 class NoFiscalYear(Unprocessable):

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field
 
 from grandlivre.errors import InvalidDateRange
 from grandlivre.pagination import CURSOR_PATTERN, MAX_LIMIT
-from grandlivre.schemas import Day, query_int
+from grandlivre.schemas import Day, QueryFlag, query_int
 
 Limit = Annotated[
     int,
@@ -33,6 +33,14 @@ DateFrom = Annotated[
 DateTo = Annotated[
     Day | None,
     Query(alias="to", description="Last day, inclusive (YYYY-MM-DD); not before `from`."),
+]
+
+IncludeDrafts = Annotated[
+    QueryFlag,
+    Query(
+        description="Count drafts too (`true` or `false`, the default): a draft is outside "
+        "the books until validated."
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ and resolved only by an admin — discarded, or retried once the account is acti
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -100,6 +101,17 @@ async def _wait_for_conflict(a: Replica) -> dict[str, Any]:
     result: dict[str, Any] = await wait_until(
         check, within=10, what="A back on primary with one conflict"
     )
+    return result
+
+
+async def _wait_for_retry(a: Replica) -> dict[str, Any]:
+    """Wait until a retried row is applied and nothing is pending; return the journal."""
+
+    async def applied() -> dict[str, Any] | None:
+        state: dict[str, Any] = (await a.admin.get(REPLAY)).json()
+        return state if state["applied"] >= 1 and state["pending"] == 0 else None
+
+    result: dict[str, Any] = await wait_until(applied, within=5, what="the retried write applied")
     return result
 
 
@@ -214,11 +226,7 @@ async def test_conflict_retried_after_the_account_is_reactivated_is_applied_once
         assert retried.status_code == 200, retried.text
         assert retried.json()["status"] in {"pending", "applied"}
 
-        async def applied() -> dict[str, Any] | None:
-            state: dict[str, Any] = (await a.admin.get(REPLAY)).json()
-            return state if state["applied"] >= 1 and state["pending"] == 0 else None
-
-        state = await wait_until(applied, within=5, what="the retried write applied")
+        state = await _wait_for_retry(a)
         assert (state["conflicts"], state["items"]) == (0, [])
         health = await healthz(a.admin)
         assert (health["mode"], health["replay_conflicts"], health["replay_pending"]) == (
@@ -264,14 +272,55 @@ async def test_an_entry_replayed_into_a_period_locked_meanwhile_is_a_conflict(
         )
         assert retried.status_code == 200, retried.text
 
-        async def applied() -> dict[str, Any] | None:
-            state: dict[str, Any] = (await a.admin.get(REPLAY)).json()
-            return state if state["applied"] >= 1 and state["pending"] == 0 else None
-
-        await wait_until(applied, within=5, what="the retried write applied")
+        await _wait_for_retry(a)
         read = (await a.accountant.get(f"{ENTRIES}/{entry_id}")).json()
         assert (read["status"], read["fiscal_year"]) == ("posted", 2026)
 
     copies = await pg_entries(cluster, database)
     assert [str(c["id"]) for c in copies["CONF-LOCK"]] == [entry_id]
     assert "CONF-LOCK-2" not in copies
+
+
+async def test_a_validation_replayed_into_a_period_locked_meanwhile_is_a_conflict(
+    cluster: PrivateCluster, database: str, proxy: LoopbackProxy, app_factory: AppFactory
+) -> None:
+    async with (
+        asyncio.timeout(25),
+        replica(app_factory, cluster.url(database, port=proxy.port)) as a,
+    ):
+        made = await a.accountant.post(ENTRIES, json=dict(entry("CONF-DRAFT"), status="draft"))
+        assert made.status_code == 201, made.text
+        entry_id = made.json()["id"]
+        await wait_for_mirror(a.app)
+        proxy.cut()
+        validated = await a.accountant.post(f"{ENTRIES}/{entry_id}/validate")
+        assert validated.status_code == 200, validated.text
+        assert validated.json()["status"] == "pending_replay"
+        async with replica(app_factory, cluster.url(database)) as b:
+            locked = await b.admin.post("/api/v1/ledgers/main/periods/2026-11/lock")
+            assert locked.status_code == 200, locked.text
+        proxy.restore()
+
+        await _wait_for_conflict(a)
+        [row] = (await a.admin.get(REPLAY)).json()["items"]
+        assert (row["operation"], row["conflict_type"]) == ("entry.validate", "period-locked")
+        [copy] = await cluster.fetch(
+            database, "SELECT status, number FROM entries WHERE id = $1", uuid.UUID(entry_id)
+        )
+        assert (copy["status"], copy["number"]) == ("draft", None)
+
+        unlocked = await a.admin.post("/api/v1/ledgers/main/periods/2026-11/unlock")
+        assert unlocked.status_code == 200, unlocked.text
+        retried = await a.admin.post(
+            f"{REPLAY}/{row['id']}/retry", json={"reason": "2026-11 unlocked"}
+        )
+        assert retried.status_code == 200, retried.text
+
+        await _wait_for_retry(a)
+    [copy] = await cluster.fetch(
+        database, "SELECT status, validated_at FROM entries WHERE id = $1", uuid.UUID(entry_id)
+    )
+    assert copy["status"] == "posted"
+    assert (
+        copy["validated_at"].isoformat().replace("+00:00", "Z") == validated.json()["validated_at"]
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from grandlivre.entry import sealer
 from tests.failover.conftest import AppFactory
 from tests.failover.support import (
     ENTRIES,
@@ -282,3 +283,121 @@ async def test_years_opened_and_periods_locked_on_the_fallback_hold_there_and_re
     )
     assert [(r["fiscal_year"], r["status"]) for r in rows] == [(2027, "posted")]
     assert "LOCKED-1" not in await pg_entries(cluster, database)
+
+
+async def test_drafts_edited_deleted_and_validated_on_the_fallback_replay_once(
+    cluster: PrivateCluster, database: str, proxy: LoopbackProxy, app_factory: AppFactory
+) -> None:
+    def drafted(reference: str) -> dict[str, object]:
+        return dict(entry(reference), status="draft")
+
+    async with (
+        asyncio.timeout(30),
+        app_factory(cluster.url(database, port=proxy.port)) as app,
+    ):
+        key = await issue_key(app, "admin")
+        async with client(app, key) as http:
+            ids = {}
+            for reference in ("DR-EDIT", "DR-GONE", "DR-VALID", "DR-KEEP"):
+                made = await http.post(ENTRIES, json=drafted(reference))
+                assert made.status_code == 201, made.text
+                ids[reference] = made.json()["id"]
+            await wait_for_mirror(app)
+            proxy.cut()
+
+            lines = [
+                {"account": "411000", "debit": "30.00"},
+                {"account": "706000", "credit": "25.00"},
+                {"account": "445710", "credit": "5.00"},
+            ]
+            edit = {"label": "Corrigée hors ligne", "lines": lines}
+            patched = await http.patch(f"{ENTRIES}/{ids['DR-EDIT']}", json=edit)
+            assert patched.status_code == 200, patched.text
+            assert (await http.delete(f"{ENTRIES}/{ids['DR-GONE']}")).status_code == 204
+            validated = await http.post(f"{ENTRIES}/{ids['DR-VALID']}/validate")
+            assert validated.status_code == 200, validated.text
+            assert validated.json()["status"] == "pending_replay"
+            new = await http.post(ENTRIES, json=drafted("DR-NEW"))
+            assert new.status_code == 201, new.text
+            ids["DR-NEW"] = new.json()["id"]
+            again = await http.patch(f"{ENTRIES}/{ids['DR-NEW']}", json={"reference": "DR-NEW-2"})
+            assert again.status_code == 200, again.text
+            both = await http.post(f"{ENTRIES}/validate", json={"date_to": "2026-11-30"})
+            assert both.status_code == 200, both.text
+            assert set(both.json()["validated"]) == {ids["DR-EDIT"], ids["DR-NEW"], ids["DR-KEEP"]}
+            # Then one draft is made again: it stays a draft through the replay.
+            kept = await http.post(ENTRIES, json=drafted("DR-LATE"))
+            assert kept.status_code == 201, kept.text
+
+            proxy.restore()
+            health = await wait_for_primary_drained(http, within=10)
+            assert health["replay_conflicts"] == 0
+            await sealer.seal_now(app.state.store)
+            verdict = (await http.get("/api/v1/ledgers/main/verify")).json()
+            assert verdict == {"ok": True, "checked": 4, "first_broken_seq": None}
+            await wait_for_mirror(app)
+
+    rows = await cluster.fetch(
+        database,
+        "SELECT e.reference, e.label, e.status, e.validated_at, e.number, "
+        "(SELECT count(*) FROM entry_lines l WHERE l.entry_id = e.id) AS lines "
+        "FROM entries e WHERE e.reference LIKE 'DR-%' ORDER BY e.reference",
+    )
+    found = {r["reference"]: r for r in rows}
+    assert set(found) == {"DR-EDIT", "DR-VALID", "DR-KEEP", "DR-NEW-2", "DR-LATE"}
+    assert (found["DR-EDIT"]["label"], found["DR-EDIT"]["lines"]) == ("Corrigée hors ligne", 3)
+    assert {r["reference"]: r["status"] for r in rows} == {
+        "DR-EDIT": "posted",
+        "DR-VALID": "posted",
+        "DR-KEEP": "posted",
+        "DR-NEW-2": "posted",
+        "DR-LATE": "draft",
+    }
+    assert sorted(r["number"] for r in rows if r["status"] == "posted") == [1, 2, 3, 4]
+    assert found["DR-LATE"]["number"] is None
+    acknowledged = validated.json()["validated_at"]
+    assert found["DR-VALID"]["validated_at"].isoformat().replace("+00:00", "Z") == acknowledged
+    # The mirror follows: the deleted draft is gone from the fallback, the edit's lines are its.
+    local = sqlite_rows(
+        fallback_file(app),
+        "SELECT e.reference, count(l.position) AS lines FROM entries e "
+        "LEFT JOIN entry_lines l ON l.entry_id = e.id WHERE e.reference LIKE 'DR-%' "
+        "GROUP BY e.reference ORDER BY e.reference",
+    )
+    assert {r["reference"]: r["lines"] for r in local} == {
+        "DR-EDIT": 3,
+        "DR-KEEP": 2,
+        "DR-LATE": 2,
+        "DR-NEW-2": 2,
+        "DR-VALID": 2,
+    }
+
+
+async def test_the_mirror_follows_drafts_edited_and_deleted_on_postgresql(
+    cluster: PrivateCluster, database: str, app_factory: AppFactory
+) -> None:
+    async with asyncio.timeout(20), app_factory(cluster.url(database)) as app:
+        key = await issue_key(app, "admin")
+        async with client(app, key) as http:
+            made = [
+                (await http.post(ENTRIES, json=dict(entry(ref), status="draft"))).json()["id"]
+                for ref in ("MD-1", "MD-2")
+            ]
+            await wait_for_mirror(app)
+            shorter = [
+                {"account": "411000", "debit": "9.00"},
+                {"account": "706000", "credit": "9.00"},
+            ]
+            three = [*shorter[:1], {"account": "706000", "credit": "7.00"}]
+            three.append({"account": "445710", "credit": "2.00"})
+            assert (await http.patch(f"{ENTRIES}/{made[0]}", json={"lines": three})).is_success
+            await wait_for_mirror(app)
+            assert (await http.patch(f"{ENTRIES}/{made[0]}", json={"lines": shorter})).is_success
+            assert (await http.delete(f"{ENTRIES}/{made[1]}")).status_code == 204
+            await wait_for_mirror(app)
+        local = sqlite_rows(
+            fallback_file(app),
+            "SELECT e.reference, l.amount FROM entries e JOIN entry_lines l "
+            "ON l.entry_id = e.id WHERE e.reference LIKE 'MD-%' ORDER BY l.position",
+        )
+    assert [(r["reference"], r["amount"]) for r in local] == [("MD-1", 900), ("MD-1", -900)]

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from grandlivre.app import create_app
+from grandlivre.entry import sealer
 from tests.conftest import (
     PostgresDatabases,
     assert_problem,
@@ -112,3 +113,41 @@ async def test_a_lock_waits_for_the_posting_under_way_and_refuses_the_next(
     assert (
         await http.post(url("main", "entries"), json=design_entry(date="2026-08-01"))
     ).status_code == 201
+
+
+async def test_the_database_refuses_to_validate_or_move_a_draft_into_a_locked_period(
+    pg_app: FastAPI, http: httpx.AsyncClient
+) -> None:
+    drafted = await http.post(
+        url("main", "entries"), json=design_entry(date="2026-09-10", status="draft")
+    )
+    assert drafted.status_code == 201, drafted.text
+    entry_id = uuid.UUID(drafted.json()["id"])
+    locked = await http.post(url("main", "periods", "2026-09", "lock"))
+    assert locked.status_code == 200, locked.text
+    engine = pg_app.state.store.engine
+    behind_the_back = (
+        "UPDATE entries SET status = 'posted', validated_at = now() WHERE id = :id",
+        "UPDATE entries SET entry_date = '2026-09-11' WHERE id = :id",
+    )
+    for statement in behind_the_back:
+        with pytest.raises(IntegrityError, match="outside an open and unlocked period"):
+            async with engine.begin() as conn:
+                await conn.execute(text(statement), {"id": entry_id})
+    # Moved out of the locked month, it validates.
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE entries SET entry_date = '2026-10-01' WHERE id = :id"), {"id": entry_id}
+        )
+        await conn.execute(
+            text("UPDATE entries SET status = 'posted', validated_at = now() WHERE id = :id"),
+            {"id": entry_id},
+        )
+    # A lock stops new entries, not the sealing of entries validated before it.
+    assert (await http.post(url("main", "periods", "2026-10", "lock"))).status_code == 200
+    await sealer.seal_now(pg_app.state.store)
+    sealed = (await http.get(url("main", "entries", str(entry_id)))).json()
+    assert sealed["status"] == "posted"
+    assert sealed["seq"] is not None
+    for month in ("2026-09", "2026-10"):
+        assert (await http.post(url("main", "periods", month, "unlock"))).status_code == 200

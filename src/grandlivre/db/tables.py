@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -147,10 +148,14 @@ class FiscalPeriod(Mirrored, Base):
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
-class Entry(Mirrored, Base):
-    """A journal entry. Never updated once posted, but sealed once (seq, number, hash).
+UNSEALED = "seq IS NULL AND status <> 'draft'"
 
-    The sealer (entry/sealer.py) fills the seal columns of committed entries, in commit order;
+
+class Entry(Mirrored, Base):
+    """A journal entry. Never updated once validated, but sealed once (seq, number, hash).
+
+    A draft (status 'draft') is edited, deleted or validated; it is never sealed. The sealer
+    (entry/sealer.py) fills the seal columns of committed, validated entries, in commit order;
     they stay null until then, and on the SQLite fallback until the entry is replayed.
     """
 
@@ -161,6 +166,15 @@ class Entry(Mirrored, Base):
         Index("ix_entries_journal_year_number", "journal_id", "fiscal_year", "number", unique=True),
         # The mirror's and the sealer's keyset order: a range scan from the last key copied.
         Index("ix_entries_txid_id", "txid", "id"),
+        # The sealer's work: entries neither sealed nor drafts (a draft is never sealed).
+        Index(
+            "ix_entries_unsealed",
+            "ledger_id",
+            "txid",
+            "id",
+            postgresql_where=text(UNSEALED),
+            sqlite_where=text(UNSEALED),
+        ),
     )
 
     txid: Mapped[int | None] = mapped_column(BigInteger, default=None)

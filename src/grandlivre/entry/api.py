@@ -6,22 +6,29 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from grandlivre.auth.deps import Accountant, Viewer
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
 from grandlivre.entry import sealer, service
 from grandlivre.entry.operations import (
+    DeleteDraft,
     IdempotencyArgs,
     PostEntries,
     PostEntry,
     ReverseEntry,
+    UpdateDraft,
+    ValidateEntries,
     idempotency_args,
 )
 from grandlivre.entry.schemas import (
+    MAX_VALIDATE,
     ChainRead,
+    DraftsValidate,
+    DraftsValidated,
+    DraftUpdate,
     EntriesCreate,
     EntriesRead,
     EntryCreate,
@@ -33,6 +40,7 @@ from grandlivre.idempotency import service as idempotency
 from grandlivre.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
 from grandlivre.params import Cursor, DateFrom, DateTo, Limit, check_range
 from grandlivre.schemas import PROBLEM_RESPONSES, Page
+from grandlivre.store import EntryStatus
 
 router = APIRouter(
     prefix="/api/v1/ledgers", tags=["entries"], responses=PROBLEM_RESPONSES, dependencies=[Viewer]
@@ -53,6 +61,10 @@ IdempotencyKey = Annotated[
 ]
 JournalFilter = Annotated[str | None, Query(pattern=r"^[A-Z0-9]{1,8}$")]
 AccountFilter = Annotated[str | None, Query(pattern=r"^[0-9]{1,20}$")]
+StatusFilter = Annotated[
+    EntryStatus | None,
+    Query(description="Only entries in this status (`draft` for the drafts); left out, all."),
+]
 
 
 def key_args(
@@ -139,10 +151,12 @@ async def list_entries(
     date_to: DateTo = None,
     journal: JournalFilter = None,
     account: AccountFilter = None,
+    status: StatusFilter = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[EntryRead]:
-    """List entries in date order, filtered by date range, journal or account."""
+    """List entries in date order, drafts included, filtered by date range, journal, account
+    or status."""
     check_range(date_from, date_to)
     after = None
     if cursor:
@@ -151,7 +165,7 @@ async def list_entries(
             after = (date.fromisoformat(day), uuid.UUID(entry_id))
         except ValueError as exc:
             raise InvalidCursor("the cursor is not one this service issued") from exc
-    filters = service.EntryFilter(date_from, date_to, journal, account)
+    filters = service.EntryFilter(date_from, date_to, journal, account, status)
     views = await store.read(
         lambda s: service.list_entries(s, ledger, filters, after=after, limit=limit)
     )
@@ -207,19 +221,81 @@ async def verify_chain(ledger: str, store: StoreDep) -> ChainRead:
     )
 
 
-@router.api_route(
-    # Only paths whose last part is a UUID: PUT on /entries/batch is not an entry's, and gets
-    # the 405 (Allow: POST) of the batch route.
+@router.patch(
+    "/{ledger}/entries/{entry_id:uuid}", response_model=EntryRead, dependencies=[Accountant]
+)
+async def update_draft(
+    ledger: str, entry_id: uuid.UUID, body: DraftUpdate, store: StoreDep, clock: ClockDep
+) -> JSONResponse:
+    """Change a draft: the fields sent replace theirs (a JSON merge patch). A posted entry is
+    never changed (405 `entry-immutable`): it is reversed."""
+    op = UpdateDraft(ledger=ledger, entry_id=entry_id, changes=body.to_changes(), now=clock.now())
+    return JSONResponse(await store.execute(op))
+
+
+@router.delete(
     "/{ledger}/entries/{entry_id:uuid}",
-    methods=["PUT", "PATCH", "DELETE"],
-    include_in_schema=False,
+    status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Accountant],
 )
-async def refuse_change(ledger: str, entry_id: uuid.UUID, store: StoreDep) -> None:
-    """Posted entries are never changed or deleted: answer 405 and point at reversal."""
-    await store.read(lambda s: service.get_entry(s, ledger, entry_id))
-    raise EntryImmutable(
-        f"entry {entry_id} is posted and cannot be changed or deleted; "
-        f"POST /api/v1/ledgers/{ledger}/entries/{entry_id}/reverse to correct it",
-        headers={"Allow": "GET"},
+async def delete_draft(ledger: str, entry_id: uuid.UUID, store: StoreDep) -> Response:
+    """Delete a draft. A posted entry is never deleted (405 `entry-immutable`): it is
+    reversed."""
+    await store.execute(DeleteDraft(ledger=ledger, entry_id=entry_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{ledger}/entries/{entry_id:uuid}/validate",
+    response_model=EntryRead,
+    dependencies=[Accountant],
+)
+async def validate_entry(
+    ledger: str, entry_id: uuid.UUID, store: StoreDep, clock: ClockDep
+) -> EntryRead:
+    """Validate a draft: it is checked again by every rule of a posting, becomes permanent
+    (its `validated_at` is now) and is numbered and chained by the sealer. An entry validated
+    already is answered as it stands: validating is idempotent."""
+    op = ValidateEntries(ledger=ledger, entry_ids=(entry_id,), now=clock.now())
+    validated = await store.execute(op)
+    if validated:
+        return EntryRead.of(validated[0])
+    return EntryRead.of(await store.read(lambda s: service.get_entry(s, ledger, entry_id)))
+
+
+@router.post(
+    "/{ledger}/entries/validate", response_model=DraftsValidated, dependencies=[Accountant]
+)
+async def validate_drafts(
+    ledger: str, body: DraftsValidate, store: StoreDep, clock: ClockDep
+) -> DraftsValidated:
+    """Validate every draft dated up to `date_to` (in one journal, or all), all or none.
+
+    If any draft breaks a rule now (a locked period, a deactivated account...), none is
+    validated and the problem (`drafts-refused`) lists each refused draft by id with its
+    reason. At most 10,000 drafts a call, the oldest first: `remaining` says how many are left.
+    """
+    ids, total = await store.read(
+        lambda s: service.find_drafts(s, ledger, body.date_to, body.journal, MAX_VALIDATE)
     )
+    validated: list[service.EntryView] = []
+    if ids:
+        op = ValidateEntries(ledger=ledger, entry_ids=tuple(ids), now=clock.now())
+        validated = await store.execute(op)
+    return DraftsValidated(
+        validated=[view.id for view in validated], remaining=max(0, total - len(ids))
+    )
+
+
+@router.put("/{ledger}/entries/{entry_id:uuid}", include_in_schema=False, dependencies=[Accountant])
+async def refuse_change(ledger: str, entry_id: uuid.UUID, store: StoreDep) -> None:
+    """Entries are not replaced: answer 405 (a draft is patched, a posted entry reversed)."""
+    view = await store.read(lambda s: service.get_entry(s, ledger, entry_id))
+    if view.status != service.DRAFT:
+        raise EntryImmutable(
+            f"entry {entry_id} is posted and cannot be changed or deleted; "
+            f"POST /api/v1/ledgers/{ledger}/entries/{entry_id}/reverse to correct it",
+            headers={"Allow": "GET"},
+        )
+    # The problem handler says which methods the document gives a draft's path.
+    raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED)

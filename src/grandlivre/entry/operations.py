@@ -341,7 +341,7 @@ class PostEntry(_PostingWrite):
         trigger check the rest (see `apply_at_once`)."""
         decimals = LEDGER_DECIMALS.get(self.ledger)
         fiscal_year = FISCAL_YEARS.year_of(self.ledger, self.draft.date)
-        if decimals is None or fiscal_year is None:
+        if decimals is None or fiscal_year is None or self.draft.is_draft:
             return None
         try:
             view = service.checked_view(
@@ -508,4 +508,120 @@ class PostEntries(_PostingWrite):
         )
 
 
-OPERATIONS = (PostEntry, PostEntries, ReverseEntry)
+def _view_body(view: service.EntryView) -> dict[str, Any]:
+    return EntryRead.of(view).model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class UpdateDraft(Operation[dict[str, Any]]):
+    """Change a draft (a merge patch of its fields); answer it as it now stands."""
+
+    name: ClassVar[str] = "entry.update_draft"
+
+    ledger: str
+    entry_id: uuid.UUID
+    changes: service.DraftChanges
+    now: datetime
+
+    async def apply(self, session: AsyncSession, ctx: OpContext) -> dict[str, Any]:
+        """Rewrite the draft (replayed again, the same changes give the same draft)."""
+        view = await service.update_draft(
+            session, self.ledger, self.entry_id, self.changes, now=self.now
+        )
+        return _view_body(view)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the journaled form."""
+        return {
+            "ledger": self.ledger,
+            "entry_id": str(self.entry_id),
+            "changes": self.changes.to_json(),
+            "now": codec.iso(self.now),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Rebuild from the journaled form."""
+        return cls(
+            ledger=codec.text(data["ledger"]),
+            entry_id=codec.an_id(data["entry_id"]),
+            changes=service.DraftChanges.from_json(data["changes"]),
+            now=codec.instant(data["now"]),
+        )
+
+
+@dataclass(frozen=True)
+class DeleteDraft(Operation[None]):
+    """Delete a draft."""
+
+    name: ClassVar[str] = "entry.delete_draft"
+
+    ledger: str
+    entry_id: uuid.UUID
+
+    async def apply(self, session: AsyncSession, ctx: OpContext) -> None:
+        """Delete the draft; in a replay, one already gone was deleted already."""
+        if ctx.replaying and not await service.entry_exists(session, self.entry_id):
+            raise AlreadyApplied(self.entry_id)
+        await service.delete_draft(session, self.ledger, self.entry_id)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the journaled form."""
+        return {"ledger": self.ledger, "entry_id": str(self.entry_id)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Rebuild from the journaled form."""
+        return cls(ledger=codec.text(data["ledger"]), entry_id=codec.an_id(data["entry_id"]))
+
+
+@dataclass(frozen=True)
+class ValidateEntries(Operation[list[service.EntryView]]):
+    """Validate drafts, all or none, at `now` (their ValidDate); answer those validated.
+
+    Entries no longer drafts are left as they stand: validating is idempotent. An entry that
+    is not there (in a replay: deleted on PostgreSQL meanwhile) is refused, a conflict in a
+    replay; one validated there already was validated by this very operation or by another.
+    """
+
+    name: ClassVar[str] = "entry.validate"
+
+    ledger: str
+    entry_ids: tuple[uuid.UUID, ...]
+    now: datetime
+
+    async def apply(self, session: AsyncSession, ctx: OpContext) -> list[service.EntryView]:
+        """Validate those of the entries that are still drafts."""
+        validated = await service.validate_entries(
+            session, self.ledger, self.entry_ids, now=self.now, status=ctx.entry_status
+        )
+        if ctx.replaying and not validated:
+            raise AlreadyApplied(self.entry_ids[0] if self.entry_ids else self.ledger)
+        return validated
+
+    def wrote_nothing(self, result: list[service.EntryView]) -> bool:
+        """Entries validated already: nothing to journal."""
+        return not result
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the journaled form."""
+        return {
+            "ledger": self.ledger,
+            "entry_ids": [str(entry_id) for entry_id in self.entry_ids],
+            "now": codec.iso(self.now),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Rebuild from the journaled form."""
+        ids = data["entry_ids"]
+        if not isinstance(ids, list):
+            raise codec.MalformedOperation(f"entry_ids is not a list: {ids!r}")
+        return cls(
+            ledger=codec.text(data["ledger"]),
+            entry_ids=tuple(codec.an_id(entry_id) for entry_id in ids),
+            now=codec.instant(data["now"]),
+        )
+
+
+OPERATIONS = (PostEntry, PostEntries, ReverseEntry, UpdateDraft, DeleteDraft, ValidateEntries)

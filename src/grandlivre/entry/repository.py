@@ -6,7 +6,7 @@ import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -48,6 +48,7 @@ from grandlivre.db.tables import (
     Ledger,
 )
 from grandlivre.fiscal.repository import YearSpan
+from grandlivre.store import EntryStatus
 
 _ENTRIES = cast(Table, Entry.__table__)
 _LINES = cast(Table, EntryLine.__table__)
@@ -455,6 +456,18 @@ async def get_entry(
     return result.scalar_one_or_none()
 
 
+async def entries_by_ids(
+    session: AsyncSession, ledger_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]
+) -> Sequence[Entry]:
+    """Return the ledger's entries among these ids, in (date, id) order."""
+    result = await session.execute(
+        select(Entry)
+        .where(Entry.ledger_id == ledger_id, among(Entry.id, entry_ids, dialect_name(session)))
+        .order_by(Entry.entry_date, Entry.id)
+    )
+    return result.scalars().all()
+
+
 async def get_entry_by_id(session: AsyncSession, entry_id: uuid.UUID) -> Entry | None:
     """Return the entry with that id in any ledger, if any."""
     return await session.get(Entry, entry_id)
@@ -464,6 +477,89 @@ async def delete_entry(session: AsyncSession, entry_id: uuid.UUID) -> None:
     """Delete an entry and its lines."""
     await session.execute(delete(EntryLine).where(EntryLine.entry_id == entry_id))
     await session.execute(delete(Entry).where(Entry.id == entry_id))
+
+
+async def update_draft(
+    session: AsyncSession,
+    entry_id: uuid.UUID,
+    values: dict[str, Any],
+    lines: Sequence[dict[str, Any]],
+) -> bool:
+    """Rewrite a draft and replace its lines; False if it is no longer a draft.
+
+    The update only matches while the row is a draft, so a validation that committed meanwhile
+    wins; a concurrent edit waits on the row lock, then rewrites it in turn.
+    """
+    result = await session.execute(
+        update(Entry)
+        .where(Entry.id == entry_id, Entry.status == EntryStatus.draft)
+        .values(values)
+        .returning(Entry.id)
+    )
+    if result.first() is None:
+        return False
+    await session.execute(delete(EntryLine).where(EntryLine.entry_id == entry_id))
+    await session.execute(insert(_LINES).values(list(lines)))
+    return True
+
+
+async def delete_draft(session: AsyncSession, entry_id: uuid.UUID) -> bool:
+    """Delete a draft and its lines; False if it is no longer a draft (or gone)."""
+    result = await session.execute(
+        select(Entry.id)
+        .where(Entry.id == entry_id, Entry.status == EntryStatus.draft)
+        .with_for_update()
+    )
+    if result.first() is None:
+        return False
+    await delete_entry(session, entry_id)
+    return True
+
+
+async def validate_drafts(
+    session: AsyncSession, entry_ids: Sequence[uuid.UUID], *, status: str, now: datetime
+) -> int:
+    """Make drafts permanent, validated at `now`; return how many were still drafts (one
+    that a validation committed meanwhile is not validated again).
+
+    A draft's fiscal year was set when it was written (a year's bounds never change).
+    """
+    validated = 0
+    for start in range(0, len(entry_ids), MAX_PARAMETERS):
+        result = await session.execute(
+            update(Entry)
+            .where(
+                among(Entry.id, entry_ids[start : start + MAX_PARAMETERS], dialect_name(session)),
+                Entry.status == EntryStatus.draft,
+            )
+            .values(status=status, validated_at=now)
+            .returning(Entry.id)
+        )
+        validated += len(result.all())
+    return validated
+
+
+async def drafts_up_to(
+    session: AsyncSession,
+    ledger_id: uuid.UUID,
+    date_to: date,
+    journal_id: uuid.UUID | None,
+    limit: int,
+) -> tuple[list[uuid.UUID], int]:
+    """Return the ids of up to `limit` drafts dated up to `date_to`, in (date, id) order, and
+    how many such drafts there are in all."""
+    where = [
+        Entry.ledger_id == ledger_id,
+        Entry.status == EntryStatus.draft,
+        Entry.entry_date <= date_to,
+    ]
+    if journal_id is not None:
+        where.append(Entry.journal_id == journal_id)
+    ids = await session.execute(
+        select(Entry.id).where(*where).order_by(Entry.entry_date, Entry.id).limit(limit)
+    )
+    total = await session.execute(select(func.count()).select_from(Entry).where(*where))
+    return list(ids.scalars()), int(total.scalar_one())
 
 
 async def journal_codes(
@@ -515,6 +611,7 @@ async def list_entries(
     date_to: date | None,
     journal_id: uuid.UUID | None,
     account_id: uuid.UUID | None,
+    status: str | None = None,
     after: tuple[date, uuid.UUID] | None,
     limit: int,
 ) -> Sequence[Entry]:
@@ -531,6 +628,8 @@ async def list_entries(
         query = query.where(Entry.entry_date <= date_to)
     if journal_id is not None:
         query = query.where(Entry.journal_id == journal_id)
+    if status is not None:
+        query = query.where(Entry.status == status)
     if account_id is not None:
         query = query.where(
             exists().where(EntryLine.entry_id == Entry.id, EntryLine.account_id == account_id)
@@ -549,6 +648,11 @@ class LastSeal:
 
     seq: int
     hash: str
+
+
+# What the sealer has yet to seal: validated entries without a seq (drafts are never sealed), as
+# the partial index ix_entries_unsealed holds them.
+_SEALER_WORK = (Entry.seq.is_(None), Entry.status != EntryStatus.draft)
 
 
 async def lock_sealer(session: AsyncSession, ledger_id: uuid.UUID, *, wait: bool) -> bool:
@@ -577,7 +681,7 @@ async def ledgers_with_unsealed(session: AsyncSession) -> list[uuid.UUID]:
     """Return the ids of the ledgers that hold entries not sealed yet."""
     # One look-up per ledger in the (ledger_id, seq) index, where unsealed entries sit
     # together, rather than a scan of every entry: this runs every probe interval.
-    unsealed = exists().where(Entry.ledger_id == Ledger.id, Entry.seq.is_(None))
+    unsealed = exists().where(Entry.ledger_id == Ledger.id, *_SEALER_WORK)
     result = await session.execute(select(Ledger.id).where(unsealed))
     return list(result.scalars())
 
@@ -599,7 +703,7 @@ async def sealable_entries(
     (entries are never deleted where the sealer runs; a rolled-back rowid is simply reused).
     `created_at` would not do: it is taken before the write waits for the lock.
     """
-    query = select(Entry).where(Entry.ledger_id == ledger_id, Entry.seq.is_(None)).limit(limit)
+    query = select(Entry).where(Entry.ledger_id == ledger_id, *_SEALER_WORK).limit(limit)
     if is_postgresql(session):
         horizon = literal_column(
             "pg_snapshot_xmin(pg_current_snapshot())::text::bigint", BigInteger

@@ -6,9 +6,17 @@ import datetime as dt
 import re
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from grandlivre.entry import service
@@ -100,6 +108,22 @@ class EntryCreate(WriteModel):
     label: Label = Field(examples=["Facture F-2026-001"])
     reference: Reference | None = Field(default=None, examples=["F-2026-001"])
     lines: list[LineCreate] = Field(min_length=2, max_length=MAX_LINES)
+    status: Annotated[Literal["draft", "validated"], NotNull()] = Field(
+        default="validated",
+        description="`validated` (the default) posts the entry for good; `draft` keeps it as "
+        "a draft (brouillard): checked by the same rules, editable and deletable, outside the "
+        "books until validated, neither numbered nor chained. Read back, a validated entry "
+        "is `posted` (or `pending_replay` on the fallback).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _as_before_drafts(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # The Idempotency-Key fingerprint hashes this form: a request without `status` keeps
+        # the fingerprint it had before drafts existed, so a retry across an upgrade replays.
+        form: dict[str, Any] = handler(self)
+        if form.get("status") == "validated":
+            del form["status"]
+        return form
 
     def to_draft(self) -> service.EntryDraft:
         """Turn the payload into the service's draft."""
@@ -109,13 +133,82 @@ class EntryCreate(WriteModel):
             label=self.label,
             reference=self.reference,
             document_date=self.document_date,
-            lines=[
-                service.LineDraft(
-                    account=line.account, debit=line.debit, credit=line.credit, label=line.label
-                )
-                for line in self.lines
-            ],
+            lines=line_drafts(self.lines),
+            is_draft=self.status == "draft",
         )
+
+
+def line_drafts(lines: list[LineCreate]) -> list[service.LineDraft]:
+    """Turn the payload's lines into the service's."""
+    return [
+        service.LineDraft(
+            account=line.account, debit=line.debit, credit=line.credit, label=line.label
+        )
+        for line in lines
+    ]
+
+
+class DraftUpdate(WriteModel):
+    """Changes to a draft, as a JSON merge patch: the fields sent replace theirs (`lines`
+    replaces every line), the others stay. `reference` sent as null clears it;
+    `document_date` sent as null goes back to the entry's date. The draft as changed must pass
+    every rule a posting does."""
+
+    journal: Annotated[JournalRef | None, NotNull()] = None
+    date: Annotated[Day | None, NotNull()] = None
+    document_date: Day | None = None
+    label: Annotated[Label | None, NotNull()] = None
+    reference: Reference | None = None
+    lines: Annotated[list[LineCreate] | None, NotNull()] = Field(
+        default=None, min_length=2, max_length=MAX_LINES
+    )
+
+    @staticmethod
+    def schema_rules(schema: dict[str, Any]) -> None:
+        """At least one field is changed."""
+        schema["minProperties"] = 1
+
+    @model_validator(mode="after")
+    def _some_change(self) -> DraftUpdate:
+        if not self.model_fields_set:
+            raise PydanticCustomError("empty_patch", "send at least one field to change")
+        return self
+
+    def to_changes(self) -> service.DraftChanges:
+        """Turn the payload into the service's changes."""
+        given = frozenset(self.model_fields_set)
+        return service.DraftChanges(
+            given=given,
+            journal=self.journal,
+            date=self.date,
+            document_date=self.document_date,
+            label=self.label,
+            reference=self.reference,
+            lines=line_drafts(self.lines) if self.lines is not None else None,
+        )
+
+
+MAX_VALIDATE = 10_000
+
+
+class DraftsValidate(WriteModel):
+    """Which drafts to validate: every one dated up to `date_to`, in one journal or all."""
+
+    date_to: Day = Field(description="Drafts dated up to this day, inclusive.")
+    journal: Annotated[JournalRef | None, NotNull()] = Field(
+        default=None, description="Only this journal's drafts; left out, every journal's."
+    )
+
+
+class DraftsValidated(BaseModel):
+    """What a validation of drafts up to a date did."""
+
+    validated: list[uuid.UUID] = Field(
+        description=f"The drafts validated, in date order (at most {MAX_VALIDATE:,} a call)."
+    )
+    remaining: int = Field(
+        description="Drafts up to the date still to validate: call again while it is not 0."
+    )
 
 
 MAX_BATCH = 1000
@@ -159,7 +252,8 @@ class EntryRead(BaseModel):
     origin: Origin
     created_at: datetime
     validated_at: datetime | None = Field(
-        description="When it became permanent (the FEC's ValidDate): when it was posted."
+        description="When it became permanent (the FEC's ValidDate): when it was posted, or "
+        "for a draft when it was validated; null while a draft."
     )
     reverses: uuid.UUID | None
     reversed_by: uuid.UUID | None
@@ -171,8 +265,8 @@ class EntryRead(BaseModel):
         description="Gapless position in the ledger, in commit order; null until sealed."
     )
     number: int | None = Field(
-        description="Gapless number in its journal and fiscal year (the FEC's EcritureNum); "
-        "null until sealed."
+        description="Gapless number in its journal and fiscal year (the FEC's EcritureNum), "
+        "in the order entries were validated; null until sealed, and always for a draft."
     )
     hash: str | None = Field(
         description="SHA-256 of the entry chained to the one before it; null until sealed."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +16,10 @@ from grandlivre.entry import repository as repo
 from grandlivre.errors import (
     AlreadyReversed,
     DomainError,
+    DraftsRefused,
     EntriesRefused,
+    EntryImmutable,
+    EntryIsDraft,
     EntryNotFound,
     InactiveAccount,
     InvalidAmount,
@@ -34,6 +37,7 @@ from grandlivre.ledger import service as ledger_service
 from grandlivre.money import AmountError, format_amount, parse_amount
 
 POSTED = "posted"
+DRAFT = "draft"
 ORIGIN_PRIMARY = "primary"
 
 
@@ -45,13 +49,12 @@ def draft_to_json(draft: EntryDraft) -> dict[str, Any]:
         "date": draft.date.isoformat(),
         "label": draft.label,
         "reference": draft.reference,
-        "lines": [
-            {"account": x.account, "debit": x.debit, "credit": x.credit, "label": x.label}
-            for x in draft.lines
-        ],
+        "lines": [_line_json(line) for line in draft.lines],
     }
     if draft.document_date is not None:
         form["document_date"] = draft.document_date.isoformat()
+    if draft.is_draft:
+        form["status"] = DRAFT
     return form
 
 
@@ -66,7 +69,14 @@ def draft_from_json(data: dict[str, Any]) -> EntryDraft:
         document_date=(
             date.fromisoformat(data["document_date"]) if data.get("document_date") else None
         ),
+        is_draft=_is_draft(data.get("status")),
     )
+
+
+def _is_draft(value: Any) -> bool:
+    if value not in (None, DRAFT):
+        raise ValueError(f"status is {value!r}, not absent or {DRAFT!r}")
+    return bool(value == DRAFT)
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,62 @@ class EntryDraft:
     lines: Sequence[LineDraft]
     reference: str | None = None
     document_date: dt.date | None = None  # the accounting date when not given
+    is_draft: bool = False  # kept as a draft (brouillard) rather than posted
+
+
+@dataclass(frozen=True)
+class DraftChanges:
+    """What a PATCH of a draft changes: the fields in `given`, to their values here (a merge
+    patch: `reference` and `document_date` given as None go back to none and the date)."""
+
+    given: frozenset[str]
+    journal: str | None = None
+    date: dt.date | None = None
+    document_date: dt.date | None = None
+    label: str | None = None
+    reference: str | None = None
+    lines: Sequence[LineDraft] | None = None
+
+    FIELDS = ("journal", "date", "document_date", "label", "reference", "lines")
+
+    def applied_to(self, draft: EntryDraft) -> EntryDraft:
+        """Return the draft with these changes made."""
+        return replace(draft, **{name: getattr(self, name) for name in self.given})
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the journaled form: the given fields only."""
+        form: dict[str, Any] = {}
+        for name in self.given:
+            value = getattr(self, name)
+            if name == "lines":
+                value = [_line_json(line) for line in value]
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
+            form[name] = value
+        return form
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DraftChanges:
+        """Rebuild from the journaled form."""
+        unknown = data.keys() - set(cls.FIELDS)
+        if unknown:
+            raise ValueError(f"unknown fields {sorted(unknown)}")
+        values: dict[str, Any] = dict(data)
+        for name in ("date", "document_date"):
+            if values.get(name) is not None:
+                values[name] = date.fromisoformat(values[name])
+        if "lines" in values:
+            values["lines"] = [LineDraft(**line) for line in values["lines"]]
+        return cls(given=frozenset(data), **values)
+
+
+def _line_json(line: LineDraft) -> dict[str, Any]:
+    return {
+        "account": line.account,
+        "debit": line.debit,
+        "credit": line.credit,
+        "label": line.label,
+    }
 
 
 @dataclass(frozen=True)
@@ -133,6 +199,7 @@ class EntryFilter:
     date_to: date | None = None
     journal: str | None = None
     account: str | None = None
+    status: str | None = None
 
 
 def signed_amounts(lines: Sequence[LineDraft], decimals: int) -> list[int]:
@@ -258,7 +325,7 @@ def check_posting(
         "document_date": view.document_date,
         "label": draft.label,
         "reference": draft.reference,
-        "status": status,
+        "status": view.status,
         "origin": origin,
         "created_at": now,
         "validated_at": view.validated_at,
@@ -307,11 +374,11 @@ def entry_view(
         document_date=draft.document_date or draft.date,
         label=draft.label,
         reference=draft.reference,
-        status=status,
+        status=DRAFT if draft.is_draft else status,
         origin=origin,
         created_at=now,
-        # Posted final: permanent from the moment it is posted.
-        validated_at=now,
+        # Posted final, it is permanent from the moment it is posted; a draft when validated.
+        validated_at=None if draft.is_draft else now,
         reverses=posting.reverses,
         reversed_by=None,
         fiscal_year=fiscal_year,
@@ -478,6 +545,7 @@ async def list_entries(
         date_to=filters.date_to,
         journal_id=journal_id,
         account_id=account_id,
+        status=filters.status,
         after=after,
         limit=limit,
     )
@@ -504,6 +572,10 @@ async def reverse_entry(
             f"entry {entry_id} is itself the reversal of {original.reverses}; "
             "post a new entry instead"
         )
+    if original.status == DRAFT:
+        raise EntryIsDraft(
+            f"entry {entry_id} is a draft, outside the books: edit it (PATCH) or delete it"
+        )
     if original.reversed_by is not None:
         raise AlreadyReversed(
             f"entry {entry_id} was reversed already by {original.reversed_by}",
@@ -518,15 +590,7 @@ async def reverse_entry(
         date=on or original.date,
         label=label or f"Extourne de {original.label}"[:500],
         reference=original.reference,
-        lines=[
-            LineDraft(
-                account=line.account,
-                debit=format_amount(-line.amount, original.decimals) if line.amount < 0 else None,
-                credit=format_amount(line.amount, original.decimals) if line.amount > 0 else None,
-                label=line.label,
-            )
-            for line in original.lines
-        ],
+        lines=line_drafts(original.lines, original.decimals, sign=-1),
     )
     # A concurrent reversal makes the unique index on reverses_id fail; the store runs the
     # unit again, and the check above then answers AlreadyReversed.
@@ -543,6 +607,151 @@ async def reverse_entry(
         # Deactivating an account stops new postings, not the correction of old ones.
         allow_inactive=True,
     )
+
+
+def draft_of(view: EntryView, *, is_draft: bool) -> EntryDraft:
+    """Return what a client would send to post the entry as it stands."""
+    return EntryDraft(
+        journal=view.journal,
+        date=view.date,
+        label=view.label,
+        reference=view.reference,
+        document_date=view.document_date,
+        is_draft=is_draft,
+        lines=line_drafts(view.lines, view.decimals),
+    )
+
+
+def line_drafts(lines: Sequence[LineView], decimals: int, *, sign: int = 1) -> list[LineDraft]:
+    """Return lines as a client would send them, each amount times `sign` (-1: mirrored)."""
+    drafts = []
+    for line in lines:
+        amount = sign * line.amount
+        drafts.append(
+            LineDraft(
+                account=line.account,
+                debit=format_amount(amount, decimals) if amount > 0 else None,
+                credit=format_amount(-amount, decimals) if amount < 0 else None,
+                label=line.label,
+            )
+        )
+    return drafts
+
+
+async def get_draft(session: AsyncSession, ledger_code: str, entry_id: uuid.UUID) -> EntryView:
+    """Return a draft, or raise EntryNotFound or EntryNotDraft."""
+    view = await get_entry(session, ledger_code, entry_id)
+    if view.status != DRAFT:
+        raise _immutable(ledger_code, entry_id)
+    return view
+
+
+def _immutable(ledger_code: str, entry_id: uuid.UUID) -> EntryImmutable:
+    return EntryImmutable(
+        f"entry {entry_id} is posted and cannot be changed or deleted; "
+        f"POST /api/v1/ledgers/{ledger_code}/entries/{entry_id}/reverse to correct it",
+        headers={"Allow": "GET"},
+    )
+
+
+async def update_draft(
+    session: AsyncSession,
+    ledger_code: str,
+    entry_id: uuid.UUID,
+    changes: DraftChanges,
+    *,
+    now: datetime,
+) -> EntryView:
+    """Change a draft; the result must pass every rule a posting does, as a draft."""
+    current = await get_draft(session, ledger_code, entry_id)
+    edited = changes.applied_to(draft_of(current, is_draft=True))
+    # A document date left to its default (the accounting date) follows the date.
+    follows = "document_date" not in changes.given and current.document_date == current.date
+    if follows and "date" in changes.given:
+        edited = replace(edited, document_date=None)
+    posting = Posting(entry_id, edited)
+    context = await load_context(session, ledger_code, [posting])
+    checked = check_posting(context, posting, now=now, status=DRAFT, origin=current.origin)
+    row = checked.entry_row
+    values = {
+        name: row[name]
+        for name in (
+            "journal_id",
+            "entry_date",
+            "fiscal_year",
+            "document_date",
+            "label",
+            "reference",
+        )
+    }
+    if not await repo.update_draft(session, entry_id, values, checked.line_rows):
+        raise _immutable(ledger_code, entry_id)  # validated meanwhile
+    return replace(checked.view, created_at=current.created_at)
+
+
+async def delete_draft(session: AsyncSession, ledger_code: str, entry_id: uuid.UUID) -> None:
+    """Delete a draft (posted entries are never deleted)."""
+    await get_draft(session, ledger_code, entry_id)
+    if not await repo.delete_draft(session, entry_id):
+        raise _immutable(ledger_code, entry_id)  # validated meanwhile
+
+
+async def validate_entries(
+    session: AsyncSession,
+    ledger_code: str,
+    entry_ids: Sequence[uuid.UUID],
+    *,
+    now: datetime,
+    status: str,
+) -> list[EntryView]:
+    """Validate drafts, all or none: each must pass every rule a posting does, now.
+
+    Return the entries that were drafts, validated (the others are left as they stand). A
+    single refusal raises its own problem; among several drafts, DraftsRefused lists each.
+    """
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    entries = await repo.entries_by_ids(session, ledger.id, entry_ids)
+    missing = set(entry_ids) - {entry.id for entry in entries}
+    if missing:
+        raise EntryNotFound(
+            f"no entry {', '.join(sorted(map(str, missing)))} in ledger {ledger.code!r}"
+        )
+    drafts = [view for view in await _views(session, ledger, entries) if view.status == DRAFT]
+    if not drafts:
+        return []
+    postings = [Posting(view.id, draft_of(view, is_draft=False)) for view in drafts]
+    context = await load_context(session, ledger_code, postings)
+    try:
+        check_postings(
+            context, postings, now=now, status=status, origin=ORIGIN_PRIMARY, batch=len(drafts) > 1
+        )
+    except EntriesRefused as exc:
+        refused = [
+            {"id": str(drafts[item["index"]].id)} | {k: v for k, v in item.items() if k != "index"}
+            for item in exc.extra["entries"]
+        ]
+        raise DraftsRefused(
+            f"{len(refused)} of the {len(drafts)} drafts break a rule; none was validated "
+            f"(first: entry {refused[0]['id']}, {refused[0]['detail']})",
+            entries=refused,
+        ) from exc
+    await repo.validate_drafts(session, [view.id for view in drafts], status=status, now=now)
+    return [replace(view, status=status, validated_at=now) for view in drafts]
+
+
+async def find_drafts(
+    session: AsyncSession, ledger_code: str, date_to: date, journal: str | None, limit: int
+) -> tuple[list[uuid.UUID], int]:
+    """Return the ids of up to `limit` drafts dated up to `date_to` (in one journal, or all)
+    in date order, and how many there are in all; raise UnknownJournal."""
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    journal_id = None
+    if journal is not None:
+        found = await ledger_repo.get_journal(session, ledger.id, journal)
+        if found is None:
+            raise UnknownJournal(f"no journal {journal!r} in ledger {ledger.code!r}")
+        journal_id = found.id
+    return await repo.drafts_up_to(session, ledger.id, date_to, journal_id, limit)
 
 
 async def entry_exists(session: AsyncSession, entry_id: uuid.UUID) -> bool:

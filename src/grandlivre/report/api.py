@@ -14,7 +14,7 @@ from grandlivre.deps import StoreDep
 from grandlivre.errors import InvalidCursor
 from grandlivre.money import format_amount
 from grandlivre.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
-from grandlivre.params import Cursor, DateFrom, DateTo, Limit, check_range
+from grandlivre.params import Cursor, DateFrom, DateTo, IncludeDrafts, Limit, check_range
 from grandlivre.report import service
 from grandlivre.schemas import PROBLEM_RESPONSES, Day
 
@@ -87,11 +87,19 @@ class AccountBalanceRead(BaseModel):
 
 @router.get("/{ledger}/trial-balance", response_model=TrialBalanceRead)
 async def get_trial_balance(
-    ledger: str, store: StoreDep, date_from: DateFrom = None, date_to: DateTo = None
+    ledger: str,
+    store: StoreDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    include_drafts: IncludeDrafts = False,
 ) -> TrialBalanceRead:
     """Total debit, credit and balance of every account moved between the dates."""
     check_range(date_from, date_to)
-    tb = await store.read(lambda s: service.compute_trial_balance(s, ledger, date_from, date_to))
+    tb = await store.read(
+        lambda s: service.compute_trial_balance(
+            s, ledger, date_from, date_to, include_drafts=include_drafts
+        )
+    )
 
     def fmt(minor: int) -> str:
         return format_amount(minor, tb.decimals)
@@ -124,6 +132,7 @@ async def get_account_ledger(
     date_to: DateTo = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
+    include_drafts: IncludeDrafts = False,
 ) -> AccountLedgerRead:
     """List the lines of one account with a running balance (grand livre)."""
     check_range(date_from, date_to)
@@ -136,7 +145,14 @@ async def get_account_ledger(
             raise InvalidCursor("the cursor is not one this service issued") from exc
     page = await store.read(
         lambda s: service.account_ledger(
-            s, ledger, number, date_from=date_from, date_to=date_to, after=after, limit=limit
+            s,
+            ledger,
+            number,
+            date_from=date_from,
+            date_to=date_to,
+            after=after,
+            limit=limit,
+            include_drafts=include_drafts,
         )
     )
 
@@ -179,9 +195,12 @@ async def get_account_balance(
     as_of: Annotated[
         Day | None, Query(description="Last day counted, inclusive (YYYY-MM-DD).")
     ] = None,
+    include_drafts: IncludeDrafts = False,
 ) -> AccountBalanceRead:
     """Balance of one account as of a date (every entry dated that day or before)."""
-    result = await store.read(lambda s: service.account_balance(s, ledger, number, as_of))
+    result = await store.read(
+        lambda s: service.account_balance(s, ledger, number, as_of, include_drafts=include_drafts)
+    )
 
     def fmt(minor: int) -> str:
         return format_amount(minor, result.decimals)

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVarTuple, cast
 
-from sqlalchemy import Select, case, func, select, tuple_, union_all
+from sqlalchemy import Select, and_, case, func, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import Account, AccountDayTotal, Entry, EntryLine, Journal
+from grandlivre.store import EntryStatus
 
 Ts = TypeVarTuple("Ts")
 
@@ -59,8 +60,20 @@ def _in_range(query: Select[*Ts], date_from: date | None, date_to: date | None) 
     return query
 
 
+def _unsealed(include_drafts: bool) -> Any:
+    """Entries not in the day totals: those not sealed yet, drafts only when asked for."""
+    if include_drafts:
+        return Entry.seq.is_(None)
+    return and_(Entry.seq.is_(None), Entry.status != EntryStatus.draft)
+
+
 async def totals_by_account(
-    session: AsyncSession, ledger_id: uuid.UUID, date_from: date | None, date_to: date | None
+    session: AsyncSession,
+    ledger_id: uuid.UUID,
+    date_from: date | None,
+    date_to: date | None,
+    *,
+    include_drafts: bool = False,
 ) -> list[AccountTotals]:
     """Return debit and credit totals of every account moved in the range, by number.
 
@@ -81,7 +94,7 @@ async def totals_by_account(
     unsealed = _in_range(
         select(EntryLine.account_id, _LINE_DEBIT, _LINE_CREDIT)
         .join(Entry, Entry.id == EntryLine.entry_id)
-        .where(Entry.ledger_id == ledger_id, Entry.seq.is_(None)),
+        .where(Entry.ledger_id == ledger_id, _unsealed(include_drafts)),
         date_from,
         date_to,
     )
@@ -109,6 +122,7 @@ async def account_totals(
     date_from: date | None = None,
     date_to: date | None = None,
     through: tuple[date, uuid.UUID, int] | None = None,
+    include_drafts: bool = False,
 ) -> tuple[int, int]:
     """Return (debit, credit) of one account over a range, up to a ledger key inclusive.
 
@@ -127,7 +141,7 @@ async def account_totals(
         .join(Entry, Entry.id == EntryLine.entry_id)
         .where(
             Entry.ledger_id == ledger_id,
-            Entry.seq.is_(None),
+            _unsealed(include_drafts),
             EntryLine.account_id == account_id,
         ),
         date_from,
@@ -191,7 +205,7 @@ WITH target AS (
     FROM target t
     JOIN entries e ON e.ledger_id = t.ledger_id AND e.seq IS NULL
     JOIN entry_lines el ON el.entry_id = e.id AND el.account_id = t.account_id
-    WHERE e.entry_date <= $3
+    WHERE e.entry_date <= $3 AND (e.status <> 'draft' OR $4::boolean)
 )
 SELECT t.decimals, t.number, t.name, p.debit, p.credit
 FROM target t
@@ -212,7 +226,12 @@ class AccountBalanceRow:
 
 
 async def account_balance_by_number(
-    session: AsyncSession, ledger_code: str, number: str, date_to: date | None
+    session: AsyncSession,
+    ledger_code: str,
+    number: str,
+    date_to: date | None,
+    *,
+    include_drafts: bool = False,
 ) -> AccountBalanceRow | None:
     """Return an account's totals up to `date_to` in one round trip (PostgreSQL only).
 
@@ -220,7 +239,7 @@ async def account_balance_by_number(
     """
     conn = await session.connection()
     result = await conn.exec_driver_sql(
-        _ACCOUNT_BALANCE_POSTGRESQL, (ledger_code, number, date_to or date.max)
+        _ACCOUNT_BALANCE_POSTGRESQL, (ledger_code, number, date_to or date.max, include_drafts)
     )
     row = result.first()
     if row is None:
@@ -238,6 +257,7 @@ async def movements(
     date_to: date | None,
     after: tuple[date, uuid.UUID, int] | None,
     limit: int,
+    include_drafts: bool = False,
 ) -> Sequence[Movement]:
     """Return the lines of one account in (date, entry, position) order.
 
@@ -264,6 +284,8 @@ async def movements(
         .limit(limit)
     )
     query = _in_range(query, date_from, date_to)
+    if not include_drafts:
+        query = query.where(Entry.status != EntryStatus.draft)
     if after is not None:
         query = query.where(tuple_(Entry.entry_date, Entry.id, EntryLine.position) > tuple_(*after))
     result = await session.execute(query)

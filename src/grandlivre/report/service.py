@@ -1,4 +1,4 @@
-"""Reports over posted entries."""
+"""Reports over posted entries (and drafts, when asked for)."""
 
 from __future__ import annotations
 
@@ -49,11 +49,18 @@ class AccountBalance:
 
 
 async def compute_trial_balance(
-    session: AsyncSession, ledger_code: str, date_from: date | None, date_to: date | None
+    session: AsyncSession,
+    ledger_code: str,
+    date_from: date | None,
+    date_to: date | None,
+    *,
+    include_drafts: bool = False,
 ) -> TrialBalance:
-    """Total every account moved between the dates (inclusive)."""
+    """Total every account moved between the dates (inclusive), drafts only if asked."""
     ledger = await ledger_service.get_ledger(session, ledger_code)
-    items = await repo.totals_by_account(session, ledger.id, date_from, date_to)
+    items = await repo.totals_by_account(
+        session, ledger.id, date_from, date_to, include_drafts=include_drafts
+    )
     return TrialBalance(
         decimals=ledger.decimals,
         items=items,
@@ -71,6 +78,7 @@ async def account_ledger(
     date_to: date | None,
     after: tuple[date, uuid.UUID, int] | None,
     limit: int,
+    include_drafts: bool = False,
 ) -> AccountLedger:
     """Return a page of an account's lines with the balance after each one.
 
@@ -81,21 +89,35 @@ async def account_ledger(
     account = await ledger_service.get_account(session, ledger, number)
     opening_debit, opening_credit = (
         await repo.account_totals(
-            session, ledger.id, account.id, date_to=date_from - timedelta(days=1)
+            session,
+            ledger.id,
+            account.id,
+            date_to=date_from - timedelta(days=1),
+            include_drafts=include_drafts,
         )
         if date_from is not None
         else (0, 0)
     )
     opening = opening_debit - opening_credit
     period_debit, period_credit = await repo.account_totals(
-        session, ledger.id, account.id, date_from=date_from, date_to=date_to
+        session,
+        ledger.id,
+        account.id,
+        date_from=date_from,
+        date_to=date_to,
+        include_drafts=include_drafts,
     )
     closing = opening + period_debit - period_credit
     running = opening
     if after is not None:
         # `after` is the last line of the previous page: everything up to it is behind us.
         before_debit, before_credit = await repo.account_totals(
-            session, ledger.id, account.id, date_from=date_from, through=after
+            session,
+            ledger.id,
+            account.id,
+            date_from=date_from,
+            through=after,
+            include_drafts=include_drafts,
         )
         running += before_debit - before_credit
     rows = await repo.movements(
@@ -106,6 +128,7 @@ async def account_ledger(
         date_to=date_to,
         after=after,
         limit=limit,
+        include_drafts=include_drafts,
     )
     with_balance = []
     for movement in rows:
@@ -123,11 +146,18 @@ async def account_ledger(
 
 
 async def account_balance(
-    session: AsyncSession, ledger_code: str, number: str, as_of: date | None
+    session: AsyncSession,
+    ledger_code: str,
+    number: str,
+    as_of: date | None,
+    *,
+    include_drafts: bool = False,
 ) -> AccountBalance:
     """Return the totals of one account over every entry dated up to `as_of` (inclusive)."""
     if is_postgresql(session):
-        found = await repo.account_balance_by_number(session, ledger_code, number, as_of)
+        found = await repo.account_balance_by_number(
+            session, ledger_code, number, as_of, include_drafts=include_drafts
+        )
         if found is not None:
             return AccountBalance(
                 found.decimals, found.number, found.name, found.debit, found.credit
@@ -135,5 +165,7 @@ async def account_balance(
         # The ledger or the account is missing: the lookups below say which.
     ledger = await ledger_service.get_ledger(session, ledger_code)
     account = await ledger_service.get_account(session, ledger, number)
-    debit, credit = await repo.account_totals(session, ledger.id, account.id, date_to=as_of)
+    debit, credit = await repo.account_totals(
+        session, ledger.id, account.id, date_to=as_of, include_drafts=include_drafts
+    )
     return AccountBalance(ledger.decimals, account.number, account.name, debit, credit)

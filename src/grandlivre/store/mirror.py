@@ -48,6 +48,7 @@ from grandlivre.db.tables import (
     MirrorState,
 )
 from grandlivre.store.engine import SQLITE_BEGIN
+from grandlivre.store.operations import EntryStatus
 
 # Parents before children, so that every row finds what it refers to.
 MIRRORED_TABLES: tuple[Table, ...] = tuple(
@@ -222,12 +223,18 @@ async def sync_once(
             counted = await _sealed_here(local, [row["id"] for row in entry_rows] + gone)
             sealed = {row["id"] for row in entry_rows if row["seq"] is not None}
             await rollup.fold(local, counted - sealed, sign=-1)
+            await _drop_draft_lines(local, entry_rows)
             for table in MIRRORED_TABLES:
                 await _upsert(local, table, copied.get(table.name, []))
             for row in deleted:
                 target = _MIRRORED_BY_NAME.get(row["table_name"])
-                if target is not None:
-                    await local.execute(delete(target).where(target.c.id == row["row_id"]))
+                if target is None:
+                    continue
+                if target.name == "entries":  # a deleted draft: its lines go with it
+                    await local.execute(
+                        delete(EntryLine).where(EntryLine.entry_id == row["row_id"])
+                    )
+                await local.execute(delete(target).where(target.c.id == row["row_id"]))
             await rollup.fold(local, sealed - counted)
             await _save_state(local, source, run, done=done, now=now)
     return SyncResult(
@@ -447,6 +454,32 @@ async def _missing_parents(
             found.setdefault(name, []).extend(rows)
         pending = fetched
     return found
+
+
+async def _drop_draft_lines(local: AsyncConnection, entry_rows: Sequence[dict[str, Any]]) -> None:
+    """Delete the local lines of copied entries that are, or were here, drafts.
+
+    A draft's lines are replaced when it is edited, and an edit may leave fewer of them: the
+    lines copied with it are its lines, all of them. Other entries' lines never change.
+    """
+    ids = [row["id"] for row in entry_rows]
+    if not ids:
+        return
+    entries = Entry.__table__
+    drafts = {row["id"] for row in entry_rows if row["status"] == EntryStatus.draft}
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        result = await local.execute(
+            select(entries.c.id).where(
+                entries.c.id.in_(chunk), entries.c.status == EntryStatus.draft
+            )
+        )
+        drafts.update(value for (value,) in result.all())
+    listed = list(drafts)
+    for start in range(0, len(listed), BATCH):
+        await local.execute(
+            delete(EntryLine).where(EntryLine.entry_id.in_(listed[start : start + BATCH]))
+        )
 
 
 async def _sealed_here(local: AsyncConnection, ids: Sequence[Any]) -> set[Any]:

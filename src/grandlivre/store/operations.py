@@ -34,8 +34,10 @@ class Origin(enum.StrEnum):
 
 
 class EntryStatus(enum.StrEnum):
-    """Where an entry stands: posted for good, or written on the fallback awaiting replay."""
+    """Where an entry stands: a draft (editable, outside the books), posted for good, or
+    posted on the fallback and awaiting replay."""
 
+    draft = "draft"
     posted = "posted"
     pending_replay = "pending_replay"
 
