@@ -39,6 +39,8 @@ from grandlivre.ops.logging import configure_logging
 from grandlivre.ops.ratelimit import RateLimiter, parse_limit
 from grandlivre.ops.request_id import RequestIdMiddleware
 from grandlivre.ops.strict import refuse_unknown_query
+from grandlivre.party import api as party_api
+from grandlivre.party import operations as party_operations
 from grandlivre.replay import api as replay_api
 from grandlivre.report.api import router as report_router
 from grandlivre.store import Registry, Store, StoreConfig, registry
@@ -53,6 +55,7 @@ def operations() -> Registry:
         *ledger_operations.OPERATIONS,
         *fiscal_operations.OPERATIONS,
         *entry_operations.OPERATIONS,
+        *party_operations.OPERATIONS,
         *auth_operations.OPERATIONS,
     )
 
@@ -220,6 +223,7 @@ def create_app(
     app.include_router(ledger_api.router)
     app.include_router(fiscal_api.router)
     app.include_router(entry_api.router)
+    app.include_router(party_api.router)
     app.include_router(report_router)
     app.include_router(keys_api.router)
     app.include_router(replay_api.router)

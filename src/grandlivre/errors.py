@@ -6,7 +6,7 @@ responses, so a problem looks the same whichever layer found it.
 
     DomainError
     ├── NotFound (404): LedgerNotFound, AccountNotFound, EntryNotFound, JournalNotFound,
-    │                   KeyNotFound, FiscalYearNotFound, PeriodNotFound
+    │                   KeyNotFound, FiscalYearNotFound, PeriodNotFound, ThirdPartyNotFound
     ├── Conflict (409): LedgerExists, AccountExists, JournalExists, AlreadyReversed,
     │                   ReversalOfReversal, AccountInUse, FiscalYearExists,
     │                   FiscalYearNotNext, FiscalYearClosed, PeriodLocked, EntryIsDraft
@@ -135,6 +135,13 @@ class ReversalOfReversal(Conflict):
     title = "A reversal cannot be reversed"
 
 
+class ThirdPartyNotFound(NotFound):
+    """The ledger has no third party with that code."""
+
+    type = "third-party-not-found"
+    title = "Third party not found"
+
+
 class FiscalYearNotFound(NotFound):
     """The ledger has no fiscal year of that name."""
 
@@ -175,6 +182,13 @@ class PeriodLocked(Conflict):
 
     type = "period-locked"
     title = "Period locked"
+
+
+class ThirdPartyExists(Conflict):
+    """A third party with this code exists already in the ledger."""
+
+    type = "third-party-exists"
+    title = "Third party exists"
 
 
 class EntryIsDraft(Conflict):
@@ -274,6 +288,41 @@ class EntriesRefused(Unprocessable):
 
     type = "entries-refused"
     title = "Entries refused"
+
+
+class NotCollective(Unprocessable):
+    """The account is not collective: no third party is attached to it or named on it."""
+
+    type = "not-a-collective-account"
+    title = "Not a collective account"
+
+
+class UnknownThirdParty(Unprocessable):
+    """Lines name third parties the ledger does not have."""
+
+    type = "unknown-third-party"
+    title = "Unknown third party"
+
+
+class ThirdPartyMismatch(Unprocessable):
+    """A line names a third party on another account than the party's collective one."""
+
+    type = "third-party-account-mismatch"
+    title = "Third party of another account"
+
+
+class ThirdPartyRequired(Unprocessable):
+    """The ledger requires every line on a collective account to name its third party."""
+
+    type = "third-party-required"
+    title = "Third party required"
+
+
+class InvalidCollective(Unprocessable):
+    """Only 42x to 46x accounts are marked collective or not; 401 and 411 always are."""
+
+    type = "invalid-collective"
+    title = "Account cannot be marked so"
 
 
 class DraftsRefused(Unprocessable):

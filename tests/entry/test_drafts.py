@@ -146,8 +146,14 @@ async def test_patch_changes_only_the_fields_sent(client: httpx.AsyncClient, led
     assert changed["label"] == "Facture F-100 corrigée"
     assert changed["reference"] is None
     assert changed["lines"] == [
-        {"account": "411000", "debit": "60.00", "credit": None, "label": "Acompte"},
-        {"account": "706000", "debit": None, "credit": "60.00", "label": None},
+        {
+            "account": "411000",
+            "debit": "60.00",
+            "credit": None,
+            "label": "Acompte",
+            "third_party": None,
+        },
+        {"account": "706000", "debit": None, "credit": "60.00", "label": None, "third_party": None},
     ]
     assert (changed["journal"], changed["date"], changed["status"]) == ("VE", "2026-03-10", "draft")
     assert changed["created_at"] == entry["created_at"]

@@ -64,9 +64,21 @@ async def test_the_design_entry_is_posted_and_read_back_exactly(
     assert body["label"] == "Facture F-2026-001"
     assert body["reference"] == "F-2026-001"
     assert body["lines"] == [
-        {"account": "411000", "debit": "120.00", "credit": None, "label": "Client Dupont"},
-        {"account": "706000", "debit": None, "credit": "100.00", "label": None},
-        {"account": "445710", "debit": None, "credit": "20.00", "label": None},
+        {
+            "account": "411000",
+            "debit": "120.00",
+            "credit": None,
+            "label": "Client Dupont",
+            "third_party": None,
+        },
+        {
+            "account": "706000",
+            "debit": None,
+            "credit": "100.00",
+            "label": None,
+            "third_party": None,
+        },
+        {"account": "445710", "debit": None, "credit": "20.00", "label": None, "third_party": None},
     ]
     assert body["status"] == "posted"
     assert body["origin"] == "primary"
@@ -122,8 +134,8 @@ async def test_an_entry_may_omit_reference_and_line_labels(
     entry = await post_entry(client, ledger, [debit("512000", "5"), credit("706000", "5.0")])
     assert entry["reference"] is None
     assert entry["lines"] == [
-        {"account": "512000", "debit": "5.00", "credit": None, "label": None},
-        {"account": "706000", "debit": None, "credit": "5.00", "label": None},
+        {"account": "512000", "debit": "5.00", "credit": None, "label": None, "third_party": None},
+        {"account": "706000", "debit": None, "credit": "5.00", "label": None, "third_party": None},
     ]
 
 
@@ -132,8 +144,14 @@ async def test_lines_with_an_explicit_null_side_are_accepted(
 ) -> None:
     # The read-back shape of a line (unused side null) is a valid way to post it.
     lines = [
-        {"account": "512000", "debit": "12.00", "credit": None, "label": None},
-        {"account": "706000", "debit": None, "credit": "12.00", "label": "Vente"},
+        {"account": "512000", "debit": "12.00", "credit": None, "label": None, "third_party": None},
+        {
+            "account": "706000",
+            "debit": None,
+            "credit": "12.00",
+            "label": "Vente",
+            "third_party": None,
+        },
     ]
     entry = await post_entry(client, ledger, lines)
     assert entry["lines"] == lines

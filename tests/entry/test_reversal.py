@@ -38,9 +38,21 @@ async def test_a_reversal_mirrors_the_lines_and_links_both_entries(
     assert reversal["reference"] == "F-2026-001"
     assert reversal["status"] == "posted"
     assert reversal["lines"] == [
-        {"account": "411000", "debit": None, "credit": "120.00", "label": "Client Dupont"},
-        {"account": "706000", "debit": "100.00", "credit": None, "label": None},
-        {"account": "445710", "debit": "20.00", "credit": None, "label": None},
+        {
+            "account": "411000",
+            "debit": None,
+            "credit": "120.00",
+            "label": "Client Dupont",
+            "third_party": None,
+        },
+        {
+            "account": "706000",
+            "debit": "100.00",
+            "credit": None,
+            "label": None,
+            "third_party": None,
+        },
+        {"account": "445710", "debit": "20.00", "credit": None, "label": None, "third_party": None},
     ]
 
     reread = (await client.get(url(ledger, "entries", original["id"]))).json()

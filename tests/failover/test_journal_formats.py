@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,7 +38,13 @@ IDS = {
     "key": "01a20ba4-0000-7000-8000-000000000008",
     "batch1": "01a20ba4-0000-7000-8000-000000000009",
     "batch2": "01a20ba4-0000-7000-8000-00000000000a",
+    "draft": "01a20ba4-0000-7000-8000-00000000000b",
+    "draft2": "01a20ba4-0000-7000-8000-00000000000c",
 }
+DRAFT_LINES = [
+    {"account": "411000", "credit": None, "debit": "60.00", "label": None, "third_party": "FMT1"},
+    {"account": "706000", "credit": "60.00", "debit": None, "label": None},
+]
 LINES = [
     {"account": "411900", "credit": None, "debit": "120.00", "label": "Client Format"},
     {"account": "706000", "credit": "100.00", "debit": None, "label": None},
@@ -152,6 +159,59 @@ ROWS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("key.revoke", {"id": IDS["key"], "now": NOW}),
+    ("ledger.update", {"ledger": "fmt", "name": None, "third_party_required": False}),
+    (
+        "account.update",
+        {"active": None, "collective": True, "ledger": "fmt", "name": None, "number": "467000"},
+    ),
+    (
+        "third_party.create",
+        {
+            "account": None,
+            "code": "FMT1",
+            "kind": "customer",
+            "ledger": "fmt",
+            "name": "Client Fmt",
+            "now": NOW,
+            "siren": None,
+            "vat_number": None,
+        },
+    ),
+    (
+        "third_party.update",
+        {"changes": {"name": "Client Format 1"}, "code": "FMT1", "ledger": "fmt"},
+    ),
+    *(
+        (
+            "entry.post",
+            {
+                "draft": {
+                    "date": "2026-11-26",
+                    "journal": "VE2",
+                    "label": "Brouillon",
+                    "lines": DRAFT_LINES,
+                    "reference": None,
+                    "status": "draft",
+                },
+                "entry_id": IDS[name],
+                "idempotency": None,
+                "ledger": "fmt",
+                "now": NOW,
+            },
+        )
+        for name in ("draft", "draft2")
+    ),
+    (
+        "entry.update_draft",
+        {
+            "changes": {"label": "Brouillon modifié"},
+            "entry_id": IDS["draft"],
+            "ledger": "fmt",
+            "now": NOW,
+        },
+    ),
+    ("entry.validate", {"entry_ids": [IDS["draft"]], "ledger": "fmt", "now": NOW}),
+    ("entry.delete_draft", {"entry_id": IDS["draft2"], "ledger": "fmt"}),
     ("fiscal_year.open", {"ledger": "fmt", "now": NOW, "year": 2027}),
     ("period.lock", {"ledger": "fmt", "locked": True, "month": "2026-01-01", "now": NOW}),
     ("period.lock", {"ledger": "fmt", "locked": True, "month": "2026-02-01", "now": NOW}),
@@ -229,8 +289,25 @@ async def test_rows_of_the_earlier_format_replay_with_their_effect(
         (IDS["reversal"], IDS["entry"], "2026-11-30"),
         (IDS["batch1"], None, "2026-11-25"),
         (IDS["batch2"], None, "2026-11-25"),
+        (IDS["draft"], None, "2026-11-26"),
     ]
     assert {r["origin"] for r in entries} == {"fallback"}
+    drafted = await cluster.fetch(
+        database,
+        "SELECT e.label, e.status, e.validated_at, t.code, t.name "
+        "FROM entries e JOIN entry_lines l ON l.entry_id = e.id AND l.position = 0 "
+        "JOIN third_parties t ON t.id = l.third_party_id WHERE e.id = $1",
+        uuid.UUID(IDS["draft"]),
+    )
+    assert [tuple(r.values()) for r in drafted] == [
+        ("Brouillon modifié", "posted", datetime.fromisoformat(NOW), "FMT1", "Client Format 1")
+    ]
+    collective = await cluster.fetch(
+        database,
+        "SELECT collective FROM accounts WHERE ledger_id = $1 AND number = '467000'",
+        ledger[0]["id"],
+    )
+    assert [r["collective"] for r in collective] == [True]
     keyed = await cluster.fetch(
         database, "SELECT status_code FROM idempotency_keys WHERE key = 'order-2'"
     )

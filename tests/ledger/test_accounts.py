@@ -17,7 +17,13 @@ async def test_an_account_is_opened(client: httpx.AsyncClient, ledger: str) -> N
         url(ledger, "accounts"), json={"number": "411100", "name": "Client Dupont"}
     )
     assert response.status_code == 201, response.text
-    created = {"number": "411100", "name": "Client Dupont", "class": 4, "active": True}
+    created = {
+        "number": "411100",
+        "name": "Client Dupont",
+        "class": 4,
+        "active": True,
+        "collective": True,
+    }
     assert response.json() == created
     assert response.headers["location"] == url(ledger, "accounts", "411100")
     assert (await client.get(url(ledger, "accounts", "411100"))).json() == created
@@ -75,7 +81,13 @@ async def test_an_account_without_a_name_is_refused(client: httpx.AsyncClient, l
 async def test_an_account_is_renamed(client: httpx.AsyncClient, ledger: str) -> None:
     response = await client.patch(url(ledger, "accounts", "512000"), json={"name": "Banque BNP"})
     assert response.status_code == 200, response.text
-    assert response.json() == {"number": "512000", "name": "Banque BNP", "class": 5, "active": True}
+    assert response.json() == {
+        "number": "512000",
+        "name": "Banque BNP",
+        "class": 5,
+        "active": True,
+        "collective": False,
+    }
     assert (await client.get(url(ledger, "accounts", "512000"))).json()["name"] == "Banque BNP"
 
 

@@ -31,7 +31,13 @@ async def test_a_ledger_is_created_with_the_pcg_chart_and_default_journals(
     assert (await client.get(url(code))).json() == body
 
     accounts = (await client.get(url(code, "accounts", "411000"))).json()
-    assert accounts == {"number": "411000", "name": "Clients", "class": 4, "active": True}
+    assert accounts == {
+        "number": "411000",
+        "name": "Clients",
+        "class": 4,
+        "active": True,
+        "collective": True,
+    }
     journals = (await client.get(url(code, "journals"))).json()["items"]
     assert {j["code"] for j in journals} == {"AC", "VE", "BQ", "CA", "OD", "AN"}
 

@@ -62,6 +62,8 @@ async def test_main_ledger_has_the_pcg_accounts_with_their_official_names(
             "name": name,
             "class": int(number[0]),
             "active": True,
+            # Customers and suppliers are collective from the start.
+            "collective": number.startswith(("401", "411")),
         }
 
 

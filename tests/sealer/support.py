@@ -47,10 +47,10 @@ def signed_minor(line: dict[str, Any], decimals: int = 2) -> int:
 def expected_hash(entry: dict[str, Any], previous: str, decimals: int = 2) -> str:
     """Recompute an entry's hash from what the API shows, as an auditor would.
 
-    Written from the documented canonical form (grandlivre/entry/sealer.py), not from its code:
-    compact JSON with sorted keys, UTF-8, of the ledger code, seq, journal code, number, date,
-    label, reference, lines in order as [account, signed minor units, label], the reversed
-    entry's id and the previous entry's hash.
+    Written from the documented canonical form, version 2 (docs/audit.md), not from its code:
+    compact JSON with sorted keys, UTF-8, of the ledger code, seq, journal code, number, fiscal
+    year, the three dates, label, reference, lines in order as [account, signed minor units,
+    label, third party], the reversed entry's id, the version and the previous entry's hash.
     """
     body = {
         "ledger": entry["ledger"],
@@ -61,11 +61,15 @@ def expected_hash(entry: dict[str, Any], previous: str, decimals: int = 2) -> st
         "label": entry["label"],
         "reference": entry["reference"],
         "lines": [
-            [line["account"], signed_minor(line, decimals), line["label"]]
+            [line["account"], signed_minor(line, decimals), line["label"], line["third_party"]]
             for line in entry["lines"]
         ],
         "reverses": entry["reverses"],
         "previous": previous,
+        "v": 2,
+        "fiscal_year": entry["fiscal_year"],
+        "document_date": entry["document_date"],
+        "validated_at": entry["validated_at"],
     }
     canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

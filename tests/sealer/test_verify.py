@@ -26,11 +26,23 @@ TAMPERING = {
     f"WHERE position = 0 AND entry_id = {ENTRY_ID}",
     "label": f"UPDATE entries SET label = 'Autre libellé' WHERE id = {ENTRY_ID}",
     "date": f"UPDATE entries SET entry_date = '2026-03-04' WHERE id = {ENTRY_ID}",
+    "document-date": f"UPDATE entries SET document_date = '2026-02-01' WHERE id = {ENTRY_ID}",
+    "validated-at": "UPDATE entries SET validated_at = '2026-03-05 10:00:00+00:00' "
+    f"WHERE id = {ENTRY_ID}",
+    "reference": f"UPDATE entries SET reference = 'R-9' WHERE id = {ENTRY_ID}",
+    "line-label": "UPDATE entry_lines SET label = 'Ajouté' "
+    f"WHERE position = 1 AND entry_id = {ENTRY_ID}",
+    "third-party": "UPDATE entry_lines SET third_party_id = (SELECT id FROM third_parties "
+    f"WHERE code = 'AUDIT' AND ledger_id = {LEDGER_ID}) "
+    f"WHERE position = 0 AND entry_id = {ENTRY_ID}",
     "hash": f"UPDATE entries SET hash = '{'f' * 64}' WHERE id = {ENTRY_ID}",
 }
 
 
 async def post_five(client: httpx.AsyncClient, ledger: str) -> None:
+    party = {"code": "AUDIT", "name": "Client audité", "kind": "customer"}
+    created = await client.post(url(ledger, "third-parties"), json=party)
+    assert created.status_code == 201, created.text
     for index in range(5):
         await post_entry(
             client,
@@ -73,6 +85,8 @@ async def test_tampering_with_a_sealed_entry_breaks_the_chain_at_its_seq(
     await execute_sql(app, TAMPERING[how], ledger=ledger, reference="R-2")
 
     assert await verify(client, ledger) == {"ok": False, "checked": 3, "first_broken_seq": 3}
+    audit = await client.get(url(ledger, "audit", "verify"))
+    assert audit.json() == {"ok": False, "checked": 3, "first_broken": 3}
 
 
 async def test_deleting_a_sealed_entry_breaks_the_chain_where_it_was(

@@ -81,6 +81,11 @@ class Ledger(Mirrored, Base):
     currency: Mapped[str] = mapped_column(String(3))
     decimals: Mapped[int] = mapped_column(SmallInteger, doc="Minor units of the currency.")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    third_party_required: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        doc="Whether every line on a collective account must name its third party.",
+    )
 
 
 class Account(Mirrored, Base):
@@ -94,6 +99,31 @@ class Account(Mirrored, Base):
     number: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    collective: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        doc="A collective account (411, 401, or a 42x-46x so marked): its lines may name "
+        "third parties, whose auxiliary accounts it sums.",
+    )
+
+
+class ThirdParty(Mirrored, Base):
+    """A customer, supplier or other third party: an auxiliary account of a collective one."""
+
+    __tablename__ = "third_parties"
+    __table_args__ = (UniqueConstraint("ledger_id", "code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, doc="Derived from ledger, code.")
+    ledger_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledgers.id"))
+    code: Mapped[str] = mapped_column(String(20), doc="The FEC's CompAuxNum.")
+    name: Mapped[str] = mapped_column(String(200), doc="The FEC's CompAuxLib.")
+    kind: Mapped[str] = mapped_column(String(20), doc="customer, supplier or other.")
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id"), doc="The collective account it is an auxiliary account of."
+    )
+    siren: Mapped[str | None] = mapped_column(String(9))
+    vat_number: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -212,13 +242,19 @@ class Entry(Mirrored, Base):
         String(64), doc="SHA-256 hex of the canonical form and the previous entry's hash."
     )
     sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seal_version: Mapped[int | None] = mapped_column(
+        SmallInteger, doc="The canonical form its hash covers (docs/audit.md); null until sealed."
+    )
 
 
 class EntryLine(Mirrored, Base):
     """One line of an entry: signed minor units, debit positive and credit negative."""
 
     __tablename__ = "entry_lines"
-    __table_args__ = (Index("ix_entry_lines_account_entry", "account_id", "entry_id"),)
+    __table_args__ = (
+        Index("ix_entry_lines_account_entry", "account_id", "entry_id"),
+        Index("ix_entry_lines_third_party_entry", "third_party_id", "entry_id"),
+    )
 
     # Stamped like every mirrored row, but never searched by: lines travel with their entry.
     txid: Mapped[int | None] = mapped_column(BigInteger, default=None)
@@ -230,6 +266,11 @@ class EntryLine(Mirrored, Base):
         BigInteger, doc="Signed minor units of the ledger currency: debit > 0, credit < 0."
     )
     label: Mapped[str | None] = mapped_column(String(500))
+    third_party_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("third_parties.id"),
+        default=None,
+        doc="Its third party, on a collective account.",
+    )
 
 
 class AccountDayTotal(Base):

@@ -25,6 +25,7 @@ from grandlivre.entry.operations import (
 )
 from grandlivre.entry.schemas import (
     MAX_VALIDATE,
+    AuditRead,
     ChainRead,
     DraftsValidate,
     DraftsValidated,
@@ -212,9 +213,17 @@ async def reverse_entry(
     return respond(ledger, await store.execute(op))
 
 
+@router.get("/{ledger}/audit/verify", response_model=AuditRead)
+async def verify_audit_chain(ledger: str, store: StoreDep) -> AuditRead:
+    """Recompute the ledger's hash chain from its first sealed entry (docs/audit.md)."""
+    verdict = await store.read(lambda s: sealer.verify_chain(s, ledger))
+    return AuditRead(ok=verdict.ok, checked=verdict.checked, first_broken=verdict.first_broken_seq)
+
+
 @router.get("/{ledger}/verify", response_model=ChainRead)
 async def verify_chain(ledger: str, store: StoreDep) -> ChainRead:
-    """Recompute the ledger's hash chain from its first sealed entry."""
+    """Recompute the ledger's hash chain from its first sealed entry (the same check as
+    `audit/verify`, under its first name)."""
     verdict = await store.read(lambda s: sealer.verify_chain(s, ledger))
     return ChainRead(
         ok=verdict.ok, checked=verdict.checked, first_broken_seq=verdict.first_broken_seq

@@ -343,6 +343,8 @@ class PostEntry(_PostingWrite):
         fiscal_year = FISCAL_YEARS.year_of(self.ledger, self.draft.date)
         if decimals is None or fiscal_year is None or self.draft.is_draft:
             return None
+        if any(line.third_party is not None for line in self.draft.lines):
+            return None  # the statement does not look third parties up: `apply` does
         try:
             view = service.checked_view(
                 service.Posting(self.entry_id, self.draft),

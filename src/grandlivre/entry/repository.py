@@ -46,6 +46,7 @@ from grandlivre.db.tables import (
     IdempotencyKey,
     Journal,
     Ledger,
+    ThirdParty,
 )
 from grandlivre.fiscal.repository import YearSpan
 from grandlivre.store import EntryStatus
@@ -71,6 +72,7 @@ class LineRow:
     account: str
     amount: int
     label: str | None
+    third_party: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,9 @@ class StoredResponse:
 class PostingContext:
     """What posting into a ledger needs to know, read in one query.
 
-    The ledger, the journals and accounts the entries name (missing ones are absent), the
-    response stored for the request's Idempotency-Key, which of the entry ids exist, the
-    fiscal years that the entries' dates reach and which of their months are locked.
+    The ledger, the journals, accounts and third parties the entries name (missing ones are
+    absent), the response stored for the request's Idempotency-Key, which of the entry ids
+    exist, the fiscal years that the entries' dates reach and which of their months are locked.
     """
 
     ledger_id: uuid.UUID
@@ -100,6 +102,10 @@ class PostingContext:
     existing: set[uuid.UUID]
     years: list[YearSpan] = field(default_factory=list)
     locked: set[date] = field(default_factory=set)
+    # Third parties by code: (their id, the id of their collective account).
+    parties: dict[str, tuple[uuid.UUID, uuid.UUID]] = field(default_factory=dict)
+    collective: set[str] = field(default_factory=set)  # numbers of the collective accounts
+    third_party_required: bool = False
 
 
 def _row(
@@ -127,15 +133,34 @@ def _posting_context_query(with_key: bool, with_ids: bool) -> Any:
     code = bindparam("code", type_=String)
     ledger = select(Ledger.id).where(Ledger.code == code).scalar_subquery()
     parts = [
-        _row("ledger", ref=Ledger.id, name=Ledger.code, num=Ledger.decimals).where(
-            Ledger.code == code
-        ),
+        _row(
+            "ledger",
+            ref=Ledger.id,
+            name=Ledger.code,
+            flag=Ledger.third_party_required,
+            num=Ledger.decimals,
+        ).where(Ledger.code == code),
         _row("journal", ref=Journal.id, name=Journal.code).where(
             Journal.ledger_id == ledger, Journal.code.in_(bindparam("journals", expanding=True))
         ),
-        _row("account", ref=Account.id, name=Account.number, flag=Account.active).where(
+        _row(
+            "account",
+            ref=Account.id,
+            name=Account.number,
+            flag=Account.active,
+            num=Account.collective.cast(Integer),
+        ).where(
             Account.ledger_id == ledger,
             Account.number.in_(bindparam("accounts", expanding=True)),
+        ),
+        _row(
+            "party",
+            ref=ThirdParty.id,
+            name=ThirdParty.code,
+            body=ThirdParty.account_id.cast(String),
+        ).where(
+            ThirdParty.ledger_id == ledger,
+            ThirdParty.code.in_(bindparam("parties", expanding=True)),
         ),
     ]
     parts.append(
@@ -179,14 +204,17 @@ def _posting_context_query(with_key: bool, with_ids: bool) -> Any:
 # The same rows as `_posting_context_query`, for every shape at once: no Idempotency-Key
 # binds NULLs (no row matches), no entry id an empty array.
 _POSTING_CONTEXT_POSTGRESQL = """
-WITH ledger AS (SELECT id, code, decimals FROM ledgers WHERE code = $1)
-SELECT 'ledger', id, code, NULL::boolean, decimals, NULL::text FROM ledger
+WITH ledger AS (SELECT id, code, decimals, third_party_required FROM ledgers WHERE code = $1)
+SELECT 'ledger', id, code, third_party_required, decimals, NULL::text FROM ledger
 UNION ALL
 SELECT 'journal', j.id, j.code, NULL, NULL, NULL FROM journals j JOIN ledger ON j.ledger_id = ledger.id
 WHERE j.code = ANY($2::varchar[])
 UNION ALL
-SELECT 'account', a.id, a.number, a.active, NULL, NULL FROM accounts a JOIN ledger ON a.ledger_id = ledger.id
+SELECT 'account', a.id, a.number, a.active, a.collective::int, NULL FROM accounts a JOIN ledger ON a.ledger_id = ledger.id
 WHERE a.number = ANY($3::varchar[])
+UNION ALL
+SELECT 'party', t.id, t.code, NULL, NULL, t.account_id::text FROM third_parties t JOIN ledger ON t.ledger_id = ledger.id
+WHERE t.code = ANY($10::varchar[])
 UNION ALL
 SELECT 'stored', NULL, k.fingerprint, NULL, k.status_code, k.response_body FROM idempotency_keys k
 WHERE k.scope = $4::varchar AND k.key = $5::varchar
@@ -209,6 +237,7 @@ async def posting_context(
     journals: Iterable[str],
     accounts: Iterable[str],
     dates: Iterable[date],
+    parties: Iterable[str] = (),
     idempotency: tuple[str, str] | None = None,
     entry_ids: Iterable[uuid.UUID] = (),
 ) -> PostingContext | None:
@@ -220,6 +249,7 @@ async def posting_context(
         "code": ledger_code,
         "journals": sorted(set(journals)),
         "accounts": sorted(set(accounts)),
+        "parties": sorted(set(parties)),
         "first_day": min(days),
         "last_day": max(days),
         "months": months,
@@ -243,6 +273,7 @@ async def posting_context(
                 params["first_day"],
                 params["last_day"],
                 months,
+                params["parties"],
             ),
         )
     else:
@@ -256,6 +287,7 @@ async def posting_context(
         kind, ref, name, flag, num, body = cast(tuple[Any, ...], row)
         if kind == "ledger":
             found = PostingContext(ref, name, num, {}, {}, None, set())
+            found.third_party_required = bool(flag)
         else:
             rest.append((kind, ref, name, flag, num, body))
     if found is None:
@@ -265,6 +297,10 @@ async def posting_context(
             found.journals[name] = ref
         elif kind == "account":
             found.accounts[name] = (ref, bool(flag))
+            if num:
+                found.collective.add(name)
+        elif kind == "party":
+            found.parties[name] = (ref, uuid.UUID(body))
         elif kind == "year":
             start, end = body.split(" ")
             found.years.append(
@@ -302,8 +338,8 @@ _ENTRY_TYPES = (
     "uuid", "uuid", "uuid", "date", "int2", "date", "varchar", "varchar", "varchar", "varchar",
     "timestamptz", "timestamptz", "uuid",
 )  # fmt: skip
-_LINE_COLUMNS = ("entry_id", "position", "account_id", "amount", "label")
-_LINE_TYPES = ("uuid", "int2", "uuid", "int8", "varchar")
+_LINE_COLUMNS = ("entry_id", "position", "account_id", "amount", "label", "third_party_id")
+_LINE_TYPES = ("uuid", "int2", "uuid", "int8", "varchar", "uuid")
 _KEY_COLUMNS = ("scope", "key", "fingerprint", "status_code", "response_body", "created_at")
 _KEY_TYPES = ("varchar", "varchar", "varchar", "int4", "text", "timestamptz")
 
@@ -375,11 +411,11 @@ async def insert_entries(
 # year or a locked month makes the statement fail, and the transaction path answer.
 _POST_AT_ONCE_POSTGRESQL = """
 WITH ledger AS (
-    SELECT id FROM ledgers WHERE code = $1::varchar AND decimals = $2::int2
+    SELECT id, third_party_required FROM ledgers WHERE code = $1::varchar AND decimals = $2::int2
 ), journal AS (
     SELECT j.id FROM journals j JOIN ledger ON j.ledger_id = ledger.id WHERE j.code = $3::varchar
 ), line AS (
-    SELECT w.position, a.id AS account_id, w.amount, w.label
+    SELECT w.position, a.id AS account_id, w.amount, w.label, a.collective
     FROM unnest($11::varchar[], $12::int8[], $13::varchar[])
         WITH ORDINALITY AS w(number, amount, label, position)
     JOIN accounts a ON a.number = w.number AND a.active
@@ -387,6 +423,9 @@ WITH ledger AS (
 ), ok AS (
     SELECT (SELECT count(*) FROM line) = cardinality($11::varchar[])
         AND EXISTS (SELECT FROM journal)
+        AND NOT (
+            (SELECT third_party_required FROM ledger) AND EXISTS (SELECT FROM line WHERE collective)
+        )
         AND NOT EXISTS (
             SELECT FROM idempotency_keys k WHERE k.scope = $14::varchar AND k.key = $15::varchar
         ) AS ok
@@ -583,12 +622,14 @@ async def lines_of(session: AsyncSession, entry_ids: Sequence[uuid.UUID]) -> lis
             Account.number,
             EntryLine.amount,
             EntryLine.label,
+            ThirdParty.code,
         )
         .join(Account, Account.id == EntryLine.account_id)
+        .outerjoin(ThirdParty, ThirdParty.id == EntryLine.third_party_id)
         .where(among(EntryLine.entry_id, entry_ids, dialect_name(session)))
         .order_by(EntryLine.entry_id, EntryLine.position)
     )
-    return [LineRow(r.entry_id, r.position, r.number, r.amount, r.label) for r in result]
+    return [LineRow(r.entry_id, r.position, r.number, r.amount, r.label, r.code) for r in result]
 
 
 async def reversals_of(
@@ -757,12 +798,13 @@ async def last_numbers(
 # One statement for a whole batch of seals on PostgreSQL, its columns as arrays.
 _SEAL_POSTGRESQL = """
 UPDATE entries SET seq = s.seq, fiscal_year = s.fiscal_year, number = s.number, hash = s.hash,
-       sealed_at = s.sealed_at
-FROM unnest($1::uuid[], $2::int8[], $3::int2[], $4::int4[], $5::varchar[], $6::timestamptz[])
-     AS s(id, seq, fiscal_year, number, hash, sealed_at)
+       sealed_at = s.sealed_at, seal_version = s.seal_version
+FROM unnest($1::uuid[], $2::int8[], $3::int2[], $4::int4[], $5::varchar[], $6::timestamptz[],
+            $7::int2[])
+     AS s(id, seq, fiscal_year, number, hash, sealed_at, seal_version)
 WHERE entries.id = s.id
 """
-_SEAL_COLUMNS = ("id", "seq", "fiscal_year", "number", "hash", "sealed_at")
+_SEAL_COLUMNS = ("id", "seq", "fiscal_year", "number", "hash", "sealed_at", "seal_version")
 
 
 async def seal_entries(session: AsyncSession, seals: Sequence[dict[str, Any]]) -> None:

@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from grandlivre.entry import service
 from grandlivre.money import format_amount
+from grandlivre.party.schemas import PartyCode
 from grandlivre.schemas import Day, Label, NotNull, Reference, WriteModel, describe_value
 from grandlivre.store import EntryStatus, Origin
 
@@ -79,6 +80,12 @@ class LineCreate(WriteModel):
     debit: AmountText = None
     credit: AmountText = None
     label: Label | None = None
+    third_party: PartyCode | None = Field(
+        default=None,
+        description="The code of the line's third party (its auxiliary account), on a "
+        "collective account only; required there when the ledger says so. Null or left out: "
+        "none.",
+    )
 
     @staticmethod
     def schema_rules(schema: dict[str, Any]) -> None:
@@ -142,7 +149,11 @@ def line_drafts(lines: list[LineCreate]) -> list[service.LineDraft]:
     """Turn the payload's lines into the service's."""
     return [
         service.LineDraft(
-            account=line.account, debit=line.debit, credit=line.credit, label=line.label
+            account=line.account,
+            debit=line.debit,
+            credit=line.credit,
+            label=line.label,
+            third_party=line.third_party,
         )
         for line in lines
     ]
@@ -235,6 +246,7 @@ class LineRead(BaseModel):
     debit: str | None
     credit: str | None
     label: str | None
+    third_party: str | None = Field(description="The code of its third party, if any.")
 
 
 class EntryRead(BaseModel):
@@ -289,6 +301,7 @@ class EntryRead(BaseModel):
                     debit=format_amount(line.amount, view.decimals) if line.amount > 0 else None,
                     credit=format_amount(-line.amount, view.decimals) if line.amount < 0 else None,
                     label=line.label,
+                    third_party=line.third_party,
                 )
                 for line in view.lines
             ],
@@ -309,6 +322,16 @@ class EntriesRead(BaseModel):
     """The entries of a batch as posted, in the order they were sent."""
 
     items: list[EntryRead]
+
+
+class AuditRead(BaseModel):
+    """What verifying a ledger's audit chain found (docs/audit.md)."""
+
+    ok: bool = Field(description="True when every sealed entry verifies.")
+    checked: int = Field(description="Sealed entries checked, the first broken one included.")
+    first_broken: int | None = Field(
+        description="The seq of the first entry that does not verify, if any."
+    )
 
 
 class ChainRead(BaseModel):

@@ -7,7 +7,9 @@ yet, oldest commit first, in batches, and gives each
     number   its gapless position in its journal and fiscal year (the one its date fell in
              when it was posted): the FEC's EcritureNum;
     hash     SHA-256 over its canonical form and the hash of the entry before it (seq - 1),
-             the first one chaining from 64 zeros.
+             the first one chaining from 64 zeros. The canonical form (docs/audit.md) covers
+             every field the FEC exports; `seal_version` says which form an entry was sealed
+             with (1 before the document date, validation instant and third parties were in).
 
 Recomputing the chain from the first entry (`verify_chain`) proves that no sealed entry, line
 or seal was altered, inserted or removed but at the very end. Entries written on the SQLite
@@ -17,13 +19,14 @@ fallback stay unsealed until their replay reaches PostgreSQL and they are sealed
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +41,7 @@ from grandlivre.store import Store
 
 GENESIS = "0" * 64
 BATCH = 500
+SEAL_VERSION = 2  # the canonical form new seals cover (docs/audit.md)
 
 
 def fiscal_year(entry: Entry) -> int:
@@ -56,6 +60,11 @@ def year_of(day: date, years: Sequence[FiscalYear]) -> int | None:
     return None
 
 
+def instant_text(value: datetime) -> str:
+    """Write an instant as the API does: UTC, ISO 8601, `Z`, microseconds unless zero."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
 @dataclass(frozen=True)
 class CanonicalEntry:
     """What the hash of a sealed entry covers, besides the hash of the entry before it."""
@@ -67,8 +76,13 @@ class CanonicalEntry:
     date: date
     label: str
     reference: str | None
-    lines: tuple[tuple[str, int, str | None], ...]  # (account number, signed minor units, label)
+    # (account number, signed minor units, label, third-party code)
+    lines: tuple[tuple[str, int, str | None, str | None], ...]
     reverses: uuid.UUID | None
+    fiscal_year: int
+    document_date: dt.date
+    validated_at: datetime | None
+    version: int = SEAL_VERSION
 
     def encode(self, previous: str) -> bytes:
         """Return the bytes that are hashed: compact JSON with sorted keys, in UTF-8."""
@@ -80,10 +94,20 @@ class CanonicalEntry:
             "date": self.date.isoformat(),
             "label": self.label,
             "reference": self.reference,
-            "lines": [list(line) for line in self.lines],
+            "lines": [list(line[:3]) for line in self.lines],
             "reverses": str(self.reverses) if self.reverses is not None else None,
             "previous": previous,
         }
+        if self.version >= 2:
+            body |= {
+                "v": self.version,
+                "fiscal_year": self.fiscal_year,
+                "document_date": self.document_date.isoformat(),
+                "validated_at": (
+                    instant_text(self.validated_at) if self.validated_at is not None else None
+                ),
+                "lines": [list(line) for line in self.lines],
+            }
         text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return text.encode("utf-8")
 
@@ -164,6 +188,7 @@ async def seal_ledger(
                 "number": number,
                 "hash": previous,
                 "sealed_at": now,
+                "seal_version": SEAL_VERSION,
             }
         )
     await repo.seal_entries(session, seals)
@@ -193,13 +218,18 @@ async def verify_chain(
         for entry in entries:
             year = year_of(entry.entry_date, years)
             number = numbers[entry.journal_id, year] = numbers.get((entry.journal_id, year), 0) + 1
+            form = replace(
+                canonical[entry.id],
+                seq=expected_seq,
+                number=number,
+                version=entry.seal_version or 1,
+            )
             intact = (
                 year is not None
                 and entry.seq == expected_seq
                 and entry.number == number
                 and entry.fiscal_year == year
-                and entry.hash
-                == replace(canonical[entry.id], seq=expected_seq, number=number).digest(previous)
+                and entry.hash == form.digest(previous)
             )
             checked += 1
             if not intact:
@@ -215,9 +245,11 @@ async def _canonical(
     """Return the canonical form of each entry, its seq and number left at zero."""
     ids = [e.id for e in entries]
     journals = await repo.journal_codes(session, (e.journal_id for e in entries))
-    lines: dict[uuid.UUID, list[tuple[str, int, str | None]]] = {entry_id: [] for entry_id in ids}
+    lines: dict[uuid.UUID, list[tuple[str, int, str | None, str | None]]] = {
+        entry_id: [] for entry_id in ids
+    }
     for row in await repo.lines_of(session, ids):
-        lines[row.entry_id].append((row.account, row.amount, row.label))
+        lines[row.entry_id].append((row.account, row.amount, row.label, row.third_party))
     return {
         e.id: CanonicalEntry(
             ledger=ledger.code,
@@ -229,6 +261,9 @@ async def _canonical(
             reference=e.reference,
             lines=tuple(lines[e.id]),
             reverses=e.reverses_id,
+            fiscal_year=fiscal_year(e),
+            document_date=e.document_date or e.entry_date,
+            validated_at=e.validated_at,
         )
         for e in entries
     }

@@ -25,10 +25,14 @@ from grandlivre.errors import (
     InvalidAmount,
     InvalidReversalDate,
     LedgerNotFound,
+    NotCollective,
     ReversalOfReversal,
+    ThirdPartyMismatch,
+    ThirdPartyRequired,
     UnbalancedEntry,
     UnknownAccount,
     UnknownJournal,
+    UnknownThirdParty,
     ValidationFailed,
 )
 from grandlivre.fiscal import service as fiscal_service
@@ -87,6 +91,7 @@ class LineDraft:
     debit: str | None = None
     credit: str | None = None
     label: str | None = None
+    third_party: str | None = None  # the code of its third party, on a collective account
 
 
 @dataclass(frozen=True)
@@ -149,12 +154,15 @@ class DraftChanges:
 
 
 def _line_json(line: LineDraft) -> dict[str, Any]:
-    return {
+    form = {
         "account": line.account,
         "debit": line.debit,
         "credit": line.credit,
         "label": line.label,
     }
+    if line.third_party is not None:  # only when given, as rows were written before it existed
+        form["third_party"] = line.third_party
+    return form
 
 
 @dataclass(frozen=True)
@@ -164,6 +172,7 @@ class LineView:
     account: str
     amount: int
     label: str | None
+    third_party: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +278,7 @@ async def load_context(
         ledger_code,
         journals={p.draft.journal for p in postings},
         accounts={line.account for p in postings for line in p.draft.lines},
+        parties={x.third_party for p in postings for x in p.draft.lines if x.third_party},
         dates={p.draft.date for p in postings},
         idempotency=idempotency,
         entry_ids=[p.entry_id for p in postings] if look_for_ids else (),
@@ -305,6 +315,7 @@ def check_posting(
             f"account {', '.join(inactive)} is inactive; reactivate it or use another",
             accounts=inactive,
         )
+    parties = check_third_parties(context, draft.lines)
     fiscal_year = fiscal_service.place(draft.date, context.years, context.locked)
     view = entry_view(
         posting,
@@ -338,10 +349,57 @@ def check_posting(
             "account_id": context.accounts[line.account][0],
             "amount": amount,
             "label": line.label,
+            "third_party_id": party,
         }
-        for position, (line, amount) in enumerate(zip(draft.lines, amounts, strict=True))
+        for position, (line, amount, party) in enumerate(
+            zip(draft.lines, amounts, parties, strict=True)
+        )
     ]
     return Checked(view, entry_row, line_rows)
+
+
+def check_third_parties(
+    context: repo.PostingContext, lines: Sequence[LineDraft]
+) -> list[uuid.UUID | None]:
+    """Check the third parties the lines name; return each line's third-party id.
+
+    A third party is named on a collective account only, the one it is an auxiliary account
+    of; where the ledger requires it, every line on a collective account names one.
+    """
+    unknown = sorted({x.third_party for x in lines if x.third_party} - context.parties.keys())
+    if unknown:
+        raise UnknownThirdParty(
+            f"no third party {', '.join(unknown)} in ledger {context.code!r}",
+            third_parties=unknown,
+        )
+    found: list[uuid.UUID | None] = []
+    for index, line in enumerate(lines):
+        collective = line.account in context.collective
+        if line.third_party is None:
+            if collective and context.third_party_required:
+                raise ThirdPartyRequired(
+                    f"line {index}: account {line.account} is collective and the ledger "
+                    "requires its lines to name their third party",
+                    line=index,
+                )
+            found.append(None)
+            continue
+        if not collective:
+            raise NotCollective(
+                f"line {index}: account {line.account} is not collective; only a line on "
+                "a collective account (411, 401, ...) names a third party",
+                line=index,
+                account=line.account,
+            )
+        party, account = context.parties[line.third_party]
+        if account != context.accounts[line.account][0]:
+            raise ThirdPartyMismatch(
+                f"line {index}: third party {line.third_party} is an auxiliary account of "
+                f"another account than {line.account}",
+                line=index,
+            )
+        found.append(party)
+    return found
 
 
 def balanced_amounts(lines: Sequence[LineDraft], decimals: int) -> list[int]:
@@ -383,7 +441,7 @@ def entry_view(
         reversed_by=None,
         fiscal_year=fiscal_year,
         lines=[
-            LineView(line.account, amount, line.label)
+            LineView(line.account, amount, line.label, line.third_party)
             for line, amount in zip(draft.lines, amounts, strict=True)
         ],
     )
@@ -633,6 +691,7 @@ def line_drafts(lines: Sequence[LineView], decimals: int, *, sign: int = 1) -> l
                 debit=format_amount(amount, decimals) if amount > 0 else None,
                 credit=format_amount(-amount, decimals) if amount < 0 else None,
                 label=line.label,
+                third_party=line.third_party,
             )
         )
     return drafts
@@ -781,7 +840,7 @@ async def _views(
     reversals = await repo.reversals_of(session, ids)
     lines: dict[uuid.UUID, list[LineView]] = {entry_id: [] for entry_id in ids}
     for row in await repo.lines_of(session, ids):
-        lines[row.entry_id].append(LineView(row.account, row.amount, row.label))
+        lines[row.entry_id].append(LineView(row.account, row.amount, row.label, row.third_party))
     return [
         EntryView(
             id=e.id,

@@ -16,8 +16,8 @@ from grandlivre.ledger.operations import (
     CreateJournal,
     CreateLedger,
     DeleteAccount,
-    RenameLedger,
     UpdateAccount,
+    UpdateLedger,
 )
 from grandlivre.ledger.schemas import (
     AccountCreate,
@@ -90,8 +90,12 @@ async def get_ledger(ledger: str, store: StoreDep) -> LedgerRead:
 
 @router.patch("/{ledger}", response_model=LedgerRead, dependencies=[Admin])
 async def update_ledger(ledger: str, body: LedgerUpdate, store: StoreDep) -> LedgerRead:
-    """Rename a ledger."""
-    return LedgerRead.of(await store.execute(RenameLedger(ledger=ledger, title=body.name)))
+    """Rename a ledger, or say whether lines on its collective accounts must name their
+    third party."""
+    op = UpdateLedger(
+        ledger=ledger, title=body.name, third_party_required=body.third_party_required
+    )
+    return LedgerRead.of(await store.execute(op))
 
 
 @router.get("/{ledger}/accounts", response_model=Page[AccountRead], response_model_by_alias=True)
@@ -164,8 +168,15 @@ async def get_account(ledger: str, number: str, store: StoreDep) -> AccountRead:
 async def update_account(
     ledger: str, number: str, body: AccountUpdate, store: StoreDep
 ) -> AccountRead:
-    """Rename, deactivate (`"active": false`) or reactivate an account."""
-    op = UpdateAccount(ledger=ledger, number=number, title=body.name, active=body.active)
+    """Rename, deactivate (`"active": false`) or reactivate an account, or mark it
+    collective."""
+    op = UpdateAccount(
+        ledger=ledger,
+        number=number,
+        title=body.name,
+        active=body.active,
+        collective=body.collective,
+    )
     return AccountRead.of(await store.execute(op))
 
 

@@ -110,6 +110,45 @@ class RenameLedger(Operation[Ledger]):
 
 
 @dataclass(frozen=True)
+class UpdateLedger(Operation[Ledger]):
+    """Rename a ledger, or say whether its collective lines must name third parties."""
+
+    name: ClassVar[str] = "ledger.update"
+
+    ledger: str
+    title: str | None = None
+    third_party_required: bool | None = None
+
+    async def apply(self, session: AsyncSession, ctx: OpContext) -> Ledger:
+        """Change the ledger (replaying it again leaves it as it is)."""
+        row = await service.get_ledger(session, self.ledger)
+        if self.title is not None:
+            row = await service.rename_ledger(session, self.ledger, self.title)
+        if self.third_party_required is not None:
+            row = await service.set_third_party_required(
+                session, self.ledger, self.third_party_required
+            )
+        return row
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the journaled form."""
+        return {
+            "ledger": self.ledger,
+            "name": self.title,
+            "third_party_required": self.third_party_required,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Rebuild from the journaled form."""
+        return cls(
+            ledger=codec.text(data["ledger"]),
+            title=codec.text_or_none(data["name"]),
+            third_party_required=codec.flag_or_none(data["third_party_required"]),
+        )
+
+
+@dataclass(frozen=True)
 class CreateAccount(Operation[Account]):
     """Open an account in a ledger's chart."""
 
@@ -162,22 +201,32 @@ class UpdateAccount(Operation[Account]):
     number: str
     title: str | None = None
     active: bool | None = None
+    collective: bool | None = None
 
     async def apply(self, session: AsyncSession, ctx: OpContext) -> Account:
         """Change the account."""
         row = await service.get_ledger(session, self.ledger)
         return await service.update_account(
-            session, row, self.number, name=self.title, active=self.active
+            session,
+            row,
+            self.number,
+            name=self.title,
+            active=self.active,
+            collective=self.collective,
         )
 
     def to_json(self) -> dict[str, Any]:
-        """Return the journaled form."""
-        return {
+        """Return the journaled form (`collective` only when given, as rows were written
+        before it existed)."""
+        form: dict[str, Any] = {
             "ledger": self.ledger,
             "number": self.number,
             "name": self.title,
             "active": self.active,
         }
+        if self.collective is not None:
+            form["collective"] = self.collective
+        return form
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -187,6 +236,7 @@ class UpdateAccount(Operation[Account]):
             number=codec.text(data["number"]),
             title=codec.text_or_none(data["name"]),
             active=codec.flag_or_none(data["active"]),
+            collective=codec.flag_or_none(data.get("collective")),
         )
 
 
@@ -262,6 +312,7 @@ class CreateJournal(Operation[Journal]):
 OPERATIONS = (
     CreateLedger,
     RenameLedger,
+    UpdateLedger,
     CreateAccount,
     UpdateAccount,
     DeleteAccount,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grandlivre.db.tables import Account, EntryLine, Journal, Ledger
+from grandlivre.db.tables import Account, EntryLine, Journal, Ledger, ThirdParty
 
 
 async def get_ledger_by_code(session: AsyncSession, code: str) -> Ledger | None:
@@ -100,6 +100,12 @@ async def count_accounts(session: AsyncSession, ledger_id: uuid.UUID) -> int:
 async def account_has_lines(session: AsyncSession, account_id: uuid.UUID) -> bool:
     """Tell whether any entry line uses the account."""
     query = select(exists().where(EntryLine.account_id == account_id))
+    return bool((await session.execute(query)).scalar())
+
+
+async def account_has_third_parties(session: AsyncSession, account_id: uuid.UUID) -> bool:
+    """Tell whether any third party is an auxiliary account of the account."""
+    query = select(exists().where(ThirdParty.account_id == account_id))
     return bool((await session.execute(query)).scalar())
 
 

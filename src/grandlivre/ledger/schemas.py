@@ -60,9 +60,28 @@ class LedgerCreate(WriteModel):
 
 
 class LedgerUpdate(WriteModel):
-    """Fields of a ledger that may change."""
+    """Fields of a ledger that may change: give `name`, `third_party_required` or both.
 
-    name: Name
+    A field left out is left as it is; null is refused.
+    """
+
+    name: Annotated[Name | None, NotNull()] = None
+    third_party_required: Annotated[StrictFlag | None, NotNull()] = Field(
+        default=None,
+        description="Whether every line on a collective account must name its third party "
+        "(`third-party-required` otherwise).",
+    )
+
+    @staticmethod
+    def schema_rules(schema: dict[str, Any]) -> None:
+        """At least one of the fields."""
+        schema["minProperties"] = 1
+
+    @model_validator(mode="after")
+    def _something(self) -> LedgerUpdate:
+        if self.name is None and self.third_party_required is None:
+            raise PydanticCustomError("missing", "give name, third_party_required or both")
+        return self
 
 
 class LedgerRead(BaseModel):
@@ -73,6 +92,9 @@ class LedgerRead(BaseModel):
     currency: str
     decimals: int
     created_at: datetime
+    third_party_required: bool = Field(
+        description="Whether every line on a collective account must name its third party."
+    )
 
     @classmethod
     def of(cls, row: Ledger) -> LedgerRead:
@@ -83,6 +105,7 @@ class LedgerRead(BaseModel):
             currency=row.currency,
             decimals=row.decimals,
             created_at=row.created_at,
+            third_party_required=bool(row.third_party_required),
         )
 
 
@@ -94,13 +117,19 @@ class AccountCreate(WriteModel):
 
 
 class AccountUpdate(WriteModel):
-    """Rename, deactivate or reactivate an account: give `name`, `active` or both.
+    """Rename, deactivate or reactivate an account, or mark it collective: give `name`,
+    `active`, `collective` or several.
 
     A field left out is left as it is; null is refused (it would ask to erase it).
     """
 
     name: Annotated[Name | None, NotNull()] = None
     active: Annotated[StrictFlag | None, NotNull()] = None
+    collective: Annotated[StrictFlag | None, NotNull()] = Field(
+        default=None,
+        description="Mark a 42x to 46x account collective (its lines may then name third "
+        "parties) or not; 401 and 411 accounts always are (`invalid-collective`).",
+    )
 
     @staticmethod
     def schema_rules(schema: dict[str, Any]) -> None:
@@ -109,8 +138,8 @@ class AccountUpdate(WriteModel):
 
     @model_validator(mode="after")
     def _something(self) -> AccountUpdate:
-        if self.name is None and self.active is None:
-            raise PydanticCustomError("missing", "give name, active or both")
+        if self.name is None and self.active is None and self.collective is None:
+            raise PydanticCustomError("missing", "give name, active, collective or several")
         return self
 
 
@@ -121,6 +150,10 @@ class AccountRead(BaseModel):
     name: str
     class_: int = Field(alias="class", serialization_alias="class")
     active: bool
+    collective: bool = Field(
+        description="A collective account: its lines may name third parties (auxiliary "
+        "accounts), whose balances it sums."
+    )
 
     @classmethod
     def of(cls, row: Account) -> AccountRead:
@@ -131,6 +164,7 @@ class AccountRead(BaseModel):
                 "name": row.name,
                 "class": service.account_class(row.number),
                 "active": row.active,
+                "collective": bool(row.collective),
             }
         )
 

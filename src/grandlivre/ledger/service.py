@@ -15,6 +15,7 @@ from grandlivre.errors import (
     AccountExists,
     AccountInUse,
     AccountNotFound,
+    InvalidCollective,
     JournalExists,
     LedgerExists,
     LedgerNotFound,
@@ -75,6 +76,17 @@ async def list_ledgers(session: AsyncSession, *, after: str | None, limit: int) 
     return await repo.list_ledgers(session, after=after, limit=limit)
 
 
+# Customers (411) and suppliers (401) are collective by nature; a 42x to 46x account (staff,
+# social bodies, the State, partners, other debtors and creditors) is when the ledger says so.
+COLLECTIVE_BY_NATURE = ("401", "411")
+MAY_BE_COLLECTIVE = ("401", "411", "42", "44", "45", "46")
+
+
+def is_collective_by_nature(number: str) -> bool:
+    """Tell whether an account is collective whatever the ledger says (401 and 411)."""
+    return number.startswith(COLLECTIVE_BY_NATURE)
+
+
 async def create_ledger(
     session: AsyncSession, spec: LedgerSpec, *, ledger_id: uuid.UUID, now: datetime
 ) -> Ledger:
@@ -109,6 +121,7 @@ async def create_ledger(
                     "name": name,
                     "active": True,
                     "created_at": now,
+                    "collective": is_collective_by_nature(number),
                 }
                 for number, name in chart.pcg_accounts()
             ),
@@ -207,6 +220,7 @@ async def create_account(
         name=name,
         active=True,
         created_at=now,
+        collective=is_collective_by_nature(number),
     )
     # A concurrent twin makes this flush fail; the store runs the unit again, and the
     # check above then answers with a conflict.
@@ -226,15 +240,41 @@ async def update_account(
     *,
     name: str | None,
     active: bool | None,
+    collective: bool | None = None,
 ) -> Account:
-    """Rename, deactivate or reactivate an account."""
+    """Rename, deactivate or reactivate an account, or mark it collective or not."""
     account = await get_account(session, ledger, number)
+    if collective is not None and collective != account.collective:
+        await _check_collective(session, account, collective)
+        account.collective = collective
     if name is not None:
         account.name = name
     if active is not None:
         account.active = active
     await session.flush()
     return account
+
+
+async def _check_collective(session: AsyncSession, account: Account, collective: bool) -> None:
+    if is_collective_by_nature(account.number):
+        raise InvalidCollective(f"account {account.number} is collective by nature (401, 411)")
+    if collective and not account.number.startswith(MAY_BE_COLLECTIVE):
+        raise InvalidCollective(
+            f"account {account.number} cannot be collective: only 401, 411 and 42x to 46x "
+            "accounts can"
+        )
+    if not collective and await repo.account_has_third_parties(session, account.id):
+        raise AccountInUse(
+            f"account {account.number} has third parties: it stays collective while they do"
+        )
+
+
+async def set_third_party_required(session: AsyncSession, code: str, required: bool) -> Ledger:
+    """Say whether lines on the ledger's collective accounts must name their third party."""
+    ledger = await get_ledger(session, code)
+    ledger.third_party_required = required
+    await session.flush()
+    return ledger
 
 
 async def delete_account(session: AsyncSession, ledger: Ledger, number: str) -> None:

@@ -6,8 +6,9 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.auth.deps import Viewer
 from grandlivre.deps import StoreDep
@@ -15,12 +16,24 @@ from grandlivre.errors import InvalidCursor
 from grandlivre.money import format_amount
 from grandlivre.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
 from grandlivre.params import Cursor, DateFrom, DateTo, IncludeDrafts, Limit, check_range
+from grandlivre.party import service as party_service
+from grandlivre.party.schemas import CODE_PATTERN, ThirdPartyBalanceRead
 from grandlivre.report import service
 from grandlivre.schemas import PROBLEM_RESPONSES, Day
 
 router = APIRouter(
     prefix="/api/v1/ledgers", tags=["reports"], responses=PROBLEM_RESPONSES, dependencies=[Viewer]
 )
+
+
+AccountQuery = Annotated[
+    str | None, Query(pattern=r"^[0-9]{1,20}$", description="Only this collective account.")
+]
+PartyPath = Annotated[str, Path(pattern=CODE_PATTERN, description="The third party's code.")]
+PartyQuery = Annotated[
+    str | None,
+    Query(pattern=CODE_PATTERN, description="Only this third party."),
+]
 
 
 class TrialBalanceLine(BaseModel):
@@ -123,6 +136,77 @@ async def get_trial_balance(
     )
 
 
+class PartyBalanceLine(BaseModel):
+    """Totals of one third party on one collective account (`third_party` null: the
+    account's lines that name none)."""
+
+    account: str
+    account_name: str
+    third_party: str | None
+    name: str | None
+    debit: str
+    credit: str
+    balance: str
+
+
+class PartyBalanceRead(BaseModel):
+    """The balance auxiliaire: collective accounts broken down by third party. The rows of
+    an account sum to its line of the trial balance over the same range."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    items: list[PartyBalanceLine]
+    totals: Totals
+
+
+@router.get("/{ledger}/third-party-balance", response_model=PartyBalanceRead)
+async def get_third_party_balance(
+    ledger: str,
+    store: StoreDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    account: AccountQuery = None,
+    third_party: PartyQuery = None,
+    include_drafts: IncludeDrafts = False,
+) -> PartyBalanceRead:
+    """Total debit, credit and balance of each third party on each collective account."""
+    check_range(date_from, date_to)
+    found = await store.read(
+        lambda s: service.third_party_balance(
+            s,
+            ledger,
+            date_from=date_from,
+            date_to=date_to,
+            account=account,
+            third_party=third_party,
+            include_drafts=include_drafts,
+        )
+    )
+
+    def fmt(minor: int) -> str:
+        return format_amount(minor, found.decimals)
+
+    debit = sum(i.debit for i in found.items)
+    credit = sum(i.credit for i in found.items)
+    return PartyBalanceRead(
+        date_from=date_from,
+        date_to=date_to,
+        items=[
+            PartyBalanceLine(
+                account=i.account,
+                account_name=i.account_name,
+                third_party=i.third_party,
+                name=i.third_party_name,
+                debit=fmt(i.debit),
+                credit=fmt(i.credit),
+                balance=fmt(i.debit - i.credit),
+            )
+            for i in found.items
+        ],
+        totals=Totals(debit=fmt(debit), credit=fmt(credit), balance=fmt(debit - credit)),
+    )
+
+
 @router.get("/{ledger}/accounts/{number}/ledger", response_model=AccountLedgerRead)
 async def get_account_ledger(
     ledger: str,
@@ -133,6 +217,7 @@ async def get_account_ledger(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     include_drafts: IncludeDrafts = False,
+    third_party: PartyQuery = None,
 ) -> AccountLedgerRead:
     """List the lines of one account with a running balance (grand livre)."""
     check_range(date_from, date_to)
@@ -153,6 +238,7 @@ async def get_account_ledger(
             after=after,
             limit=limit,
             include_drafts=include_drafts,
+            third_party=third_party,
         )
     )
 
@@ -212,4 +298,41 @@ async def get_account_balance(
         debit=fmt(result.debit),
         credit=fmt(result.credit),
         balance=fmt(result.debit - result.credit),
+    )
+
+
+@router.get("/{ledger}/third-parties/{code}/balance", response_model=ThirdPartyBalanceRead)
+async def get_party_balance(
+    ledger: str,
+    code: PartyPath,
+    store: StoreDep,
+    as_of: Annotated[
+        Day | None, Query(description="Last day counted, inclusive (YYYY-MM-DD).")
+    ] = None,
+    include_drafts: IncludeDrafts = False,
+) -> ThirdPartyBalanceRead:
+    """Balance of one third party's auxiliary account as of a date."""
+
+    async def read(session: AsyncSession) -> tuple[party_service.PartyView, service.PartyBalance]:
+        party = await party_service.get_party(session, ledger, code)
+        totals = await service.third_party_balance(
+            session,
+            ledger,
+            date_to=as_of,
+            third_party=code,
+            include_drafts=include_drafts,
+        )
+        return party, totals
+
+    party, totals = await store.read(read)
+    debit = sum(item.debit for item in totals.items)
+    credit = sum(item.credit for item in totals.items)
+    return ThirdPartyBalanceRead(
+        third_party=party.code,
+        name=party.name,
+        account=party.account,
+        as_of=as_of,
+        debit=format_amount(debit, totals.decimals),
+        credit=format_amount(credit, totals.decimals),
+        balance=format_amount(debit - credit, totals.decimals),
     )

@@ -11,7 +11,7 @@ from typing import Any, TypeVarTuple, cast
 from sqlalchemy import Select, and_, case, func, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grandlivre.db.tables import Account, AccountDayTotal, Entry, EntryLine, Journal
+from grandlivre.db.tables import Account, AccountDayTotal, Entry, EntryLine, Journal, ThirdParty
 from grandlivre.store import EntryStatus
 
 Ts = TypeVarTuple("Ts")
@@ -184,6 +184,40 @@ async def account_totals(
     return int(row[0]), int(row[1])
 
 
+async def party_line_totals(
+    session: AsyncSession,
+    ledger_id: uuid.UUID,
+    account_id: uuid.UUID,
+    third_party_id: uuid.UUID,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    through: tuple[date, uuid.UUID, int] | None = None,
+    include_drafts: bool = False,
+) -> tuple[int, int]:
+    """Return (debit, credit) of one third party's lines on one account, up to a ledger key
+    inclusive: from the lines themselves (the day totals hold accounts, not parties)."""
+    query = _in_range(
+        select(func.coalesce(func.sum(_LINE_DEBIT), 0), func.coalesce(func.sum(_LINE_CREDIT), 0))
+        .join(Entry, Entry.id == EntryLine.entry_id)
+        .where(
+            Entry.ledger_id == ledger_id,
+            EntryLine.account_id == account_id,
+            EntryLine.third_party_id == third_party_id,
+        ),
+        date_from,
+        date_to,
+    )
+    if not include_drafts:
+        query = query.where(Entry.status != EntryStatus.draft)
+    if through is not None:
+        query = query.where(
+            tuple_(Entry.entry_date, Entry.id, EntryLine.position) <= tuple_(*through)
+        )
+    row = (await session.execute(query)).one()
+    return int(row[0]), int(row[1])
+
+
 # One round trip from the ledger's code and the account's number to its totals, as fixed text:
 # asyncpg prepares it once per connection and SQLAlchemy compiles nothing per request. Building
 # the same query with Core (three statements: the ledger, the account, the totals) cost a served
@@ -258,6 +292,7 @@ async def movements(
     after: tuple[date, uuid.UUID, int] | None,
     limit: int,
     include_drafts: bool = False,
+    third_party_id: uuid.UUID | None = None,
 ) -> Sequence[Movement]:
     """Return the lines of one account in (date, entry, position) order.
 
@@ -286,6 +321,8 @@ async def movements(
     query = _in_range(query, date_from, date_to)
     if not include_drafts:
         query = query.where(Entry.status != EntryStatus.draft)
+    if third_party_id is not None:
+        query = query.where(EntryLine.third_party_id == third_party_id)
     if after is not None:
         query = query.where(tuple_(Entry.entry_date, Entry.id, EntryLine.position) > tuple_(*after))
     result = await session.execute(query)
@@ -300,5 +337,64 @@ async def movements(
             r.line_label,
             r.amount,
         )
+        for r in result
+    ]
+
+
+@dataclass(frozen=True)
+class PartyTotals:
+    """Debit and credit of one third party (None: lines naming none) on one collective
+    account, in minor units (both positive)."""
+
+    account: str
+    account_name: str
+    third_party: str | None
+    third_party_name: str | None
+    debit: int
+    credit: int
+
+
+async def totals_by_third_party(
+    session: AsyncSession,
+    ledger_id: uuid.UUID,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    account_id: uuid.UUID | None = None,
+    third_party_id: uuid.UUID | None = None,
+    include_drafts: bool = False,
+) -> list[PartyTotals]:
+    """Return totals per collective account and third party (the balance auxiliaire).
+
+    Read from the lines themselves, through the (third party, entry) index for one party:
+    the day totals hold accounts, not parties.
+    """
+    query = (
+        select(
+            Account.number,
+            Account.name,
+            ThirdParty.code,
+            ThirdParty.name.label("party_name"),
+            func.sum(_LINE_DEBIT).label("debit"),
+            func.sum(_LINE_CREDIT).label("credit"),
+        )
+        .select_from(EntryLine)
+        .join(Entry, Entry.id == EntryLine.entry_id)
+        .join(Account, Account.id == EntryLine.account_id)
+        .outerjoin(ThirdParty, ThirdParty.id == EntryLine.third_party_id)
+        .where(Entry.ledger_id == ledger_id, Account.collective.is_(True))
+        .group_by(Account.number, Account.name, ThirdParty.code, ThirdParty.name)
+        .order_by(Account.number, ThirdParty.code.nulls_first())
+    )
+    query = _in_range(query, date_from, date_to)
+    if not include_drafts:
+        query = query.where(Entry.status != EntryStatus.draft)
+    if account_id is not None:
+        query = query.where(EntryLine.account_id == account_id)
+    if third_party_id is not None:
+        query = query.where(EntryLine.third_party_id == third_party_id)
+    result = await session.execute(query)
+    return [
+        PartyTotals(r.number, r.name, r.code, r.party_name, int(r.debit), int(r.credit))
         for r in result
     ]

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.dialect import is_postgresql
 from grandlivre.ledger import service as ledger_service
+from grandlivre.party import service as party_service
 from grandlivre.report import repository as repo
-from grandlivre.report.repository import AccountTotals, Movement
+from grandlivre.report.repository import AccountTotals, Movement, PartyTotals
 
 
 @dataclass(frozen=True)
@@ -79,47 +80,57 @@ async def account_ledger(
     after: tuple[date, uuid.UUID, int] | None,
     limit: int,
     include_drafts: bool = False,
+    third_party: str | None = None,
 ) -> AccountLedger:
-    """Return a page of an account's lines with the balance after each one.
+    """Return a page of an account's lines (one third party's only, if named) with the
+    balance after each one.
 
     The opening balance is everything before `from`; a later page starts from the balance
     after the previous page's last line, so running balances are right on every page.
     """
     ledger = await ledger_service.get_ledger(session, ledger_code)
     account = await ledger_service.get_account(session, ledger, number)
-    opening_debit, opening_credit = (
-        await repo.account_totals(
-            session,
-            ledger.id,
-            account.id,
-            date_to=date_from - timedelta(days=1),
-            include_drafts=include_drafts,
-        )
-        if date_from is not None
-        else (0, 0)
-    )
-    opening = opening_debit - opening_credit
-    period_debit, period_credit = await repo.account_totals(
-        session,
-        ledger.id,
-        account.id,
-        date_from=date_from,
-        date_to=date_to,
-        include_drafts=include_drafts,
-    )
-    closing = opening + period_debit - period_credit
+    party_id = None
+    if third_party is not None:
+        party_id = (await party_service.find_party(session, ledger, third_party)).id
+
+    async def balance(
+        *,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        through: tuple[date, uuid.UUID, int] | None = None,
+    ) -> int:
+        if party_id is None:
+            debit, credit = await repo.account_totals(
+                session,
+                ledger.id,
+                account.id,
+                date_from=date_from,
+                date_to=date_to,
+                through=through,
+                include_drafts=include_drafts,
+            )
+        else:
+            debit, credit = await repo.party_line_totals(
+                session,
+                ledger.id,
+                account.id,
+                party_id,
+                date_from=date_from,
+                date_to=date_to,
+                through=through,
+                include_drafts=include_drafts,
+            )
+        return debit - credit
+
+    opening = 0
+    if date_from is not None:
+        opening = await balance(date_to=date_from - timedelta(days=1))
+    closing = opening + await balance(date_from=date_from, date_to=date_to)
     running = opening
     if after is not None:
         # `after` is the last line of the previous page: everything up to it is behind us.
-        before_debit, before_credit = await repo.account_totals(
-            session,
-            ledger.id,
-            account.id,
-            date_from=date_from,
-            through=after,
-            include_drafts=include_drafts,
-        )
-        running += before_debit - before_credit
+        running += await balance(date_from=date_from, through=after)
     rows = await repo.movements(
         session,
         ledger.id,
@@ -129,6 +140,7 @@ async def account_ledger(
         after=after,
         limit=limit,
         include_drafts=include_drafts,
+        third_party_id=party_id,
     )
     with_balance = []
     for movement in rows:
@@ -169,3 +181,42 @@ async def account_balance(
         session, ledger.id, account.id, date_to=as_of, include_drafts=include_drafts
     )
     return AccountBalance(ledger.decimals, account.number, account.name, debit, credit)
+
+
+@dataclass(frozen=True)
+class PartyBalance:
+    """The balance auxiliaire: totals per collective account and third party."""
+
+    decimals: int
+    items: list[PartyTotals]
+
+
+async def third_party_balance(
+    session: AsyncSession,
+    ledger_code: str,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    account: str | None = None,
+    third_party: str | None = None,
+    include_drafts: bool = False,
+) -> PartyBalance:
+    """Total the lines of collective accounts per third party (one account, one party, or
+    all); lines that name none are totalled apart, so each account's rows sum to its balance.
+    """
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    account_id = party_id = None
+    if account is not None:
+        account_id = (await ledger_service.get_account(session, ledger, account)).id
+    if third_party is not None:
+        party_id = (await party_service.find_party(session, ledger, third_party)).id
+    items = await repo.totals_by_third_party(
+        session,
+        ledger.id,
+        date_from=date_from,
+        date_to=date_to,
+        account_id=account_id,
+        third_party_id=party_id,
+        include_drafts=include_drafts,
+    )
+    return PartyBalance(ledger.decimals, items)

@@ -46,6 +46,7 @@ from grandlivre.db.tables import (
     Journal,
     Ledger,
     MirrorState,
+    ThirdParty,
 )
 from grandlivre.store.engine import SQLITE_BEGIN
 from grandlivre.store.operations import EntryStatus
@@ -59,6 +60,7 @@ MIRRORED_TABLES: tuple[Table, ...] = tuple(
         FiscalPeriod,
         Journal,
         Account,
+        ThirdParty,
         ApiKey,
         Entry,
         EntryLine,
@@ -72,6 +74,7 @@ NATURAL_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "fiscal_years": (("ledger_id", "year"),),
     "fiscal_periods": (("ledger_id", "month"),),
     "accounts": (("ledger_id", "number"),),
+    "third_parties": (("ledger_id", "code"),),
     "journals": (("ledger_id", "code"),),
     "api_keys": (("key_hash",),),
     "entries": (("reverses_id",), ("ledger_id", "seq"), ("journal_id", "fiscal_year", "number")),

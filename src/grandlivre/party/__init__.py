@@ -1,0 +1,1 @@
+"""Third parties: customers, suppliers and others, as auxiliary accounts."""
