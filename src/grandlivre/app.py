@@ -17,6 +17,8 @@ from grandlivre.auth import operations as auth_operations
 from grandlivre.auth import service as auth_service
 from grandlivre.auth.deps import Guard
 from grandlivre.clock import Clock, IdFactory, SystemClock, UUID7Factory
+from grandlivre.closing import api as closing_api
+from grandlivre.closing import operations as closing_operations
 from grandlivre.config import Settings, get_settings
 from grandlivre.db.migrate import upgrade_to_head
 from grandlivre.entry import api as entry_api
@@ -55,6 +57,7 @@ def operations() -> Registry:
         *ledger_operations.OPERATIONS,
         *fiscal_operations.OPERATIONS,
         *entry_operations.OPERATIONS,
+        *closing_operations.OPERATIONS,
         *party_operations.OPERATIONS,
         *auth_operations.OPERATIONS,
     )
@@ -222,6 +225,7 @@ def create_app(
     app.include_router(health.build_router(probes))
     app.include_router(ledger_api.router)
     app.include_router(fiscal_api.router)
+    app.include_router(closing_api.router)
     app.include_router(entry_api.router)
     app.include_router(party_api.router)
     app.include_router(report_router)

@@ -191,6 +191,41 @@ class ThirdPartyExists(Conflict):
     title = "Third party exists"
 
 
+class ClosingEntry(Conflict):
+    """The entry was written by a fiscal year's closing: reopening the year undoes it."""
+
+    type = "closing-entry"
+    title = "Entry of a closing"
+
+
+class PreviousYearOpen(Conflict):
+    """A fiscal year is closed only once the one before it is."""
+
+    type = "previous-year-open"
+    title = "Previous fiscal year open"
+
+
+class DraftsRemain(Conflict):
+    """Drafts dated in the fiscal year: validate or delete them before closing it."""
+
+    type = "drafts-remain"
+    title = "Drafts remain"
+
+
+class FiscalYearOpen(Conflict):
+    """The fiscal year is open: there is nothing to reopen."""
+
+    type = "fiscal-year-open"
+    title = "Fiscal year open"
+
+
+class NextYearInUse(Conflict):
+    """The next fiscal year holds entries of its own (or is closed): the year stays closed."""
+
+    type = "next-year-in-use"
+    title = "Next fiscal year in use"
+
+
 class EntryIsDraft(Conflict):
     """A draft is outside the books: it is edited or deleted, not reversed."""
 
@@ -411,6 +446,15 @@ class FallbackReadOnly(DomainError):
 
     type = "fallback-read-only"
     title = "Read-only while the database is unreachable"
+    status = 503
+
+
+class PrimaryRequired(DomainError):
+    """The write needs PostgreSQL itself (a closing reads the whole year): not on the
+    fallback."""
+
+    type = "primary-required"
+    title = "Needs the primary database"
     status = 503
 
 

@@ -40,6 +40,8 @@ IDS = {
     "batch2": "01a20ba4-0000-7000-8000-00000000000a",
     "draft": "01a20ba4-0000-7000-8000-00000000000b",
     "draft2": "01a20ba4-0000-7000-8000-00000000000c",
+    "year-closing": "01a20ba4-0000-7000-8000-00000000000d",
+    "year-opening": "01a20ba4-0000-7000-8000-00000000000e",
 }
 DRAFT_LINES = [
     {"account": "411000", "credit": None, "debit": "60.00", "label": None, "third_party": "FMT1"},
@@ -216,6 +218,18 @@ ROWS: list[tuple[str, dict[str, Any]]] = [
     ("period.lock", {"ledger": "fmt", "locked": True, "month": "2026-01-01", "now": NOW}),
     ("period.lock", {"ledger": "fmt", "locked": True, "month": "2026-02-01", "now": NOW}),
     ("period.lock", {"ledger": "fmt", "locked": False, "month": "2026-02-01", "now": NOW}),
+    # Never journaled (refused on the fallback), but readable all the same.
+    (
+        "fiscal_year.close",
+        {
+            "closing_id": IDS["year-closing"],
+            "ledger": "fmt",
+            "now": NOW,
+            "opening_id": IDS["year-opening"],
+            "year": 2026,
+        },
+    ),
+    ("fiscal_year.reopen", {"ledger": "fmt", "now": NOW, "year": 2026}),
 ]
 
 
@@ -278,7 +292,7 @@ async def test_rows_of_the_earlier_format_replay_with_their_effect(
     entries = await cluster.fetch(
         database,
         "SELECT id, reverses_id, origin, entry_date::text AS day FROM entries "
-        "WHERE ledger_id = $1 ORDER BY id",
+        "WHERE ledger_id = $1 AND role IS NULL ORDER BY id",
         ledger[0]["id"],
     )
     assert [
@@ -292,6 +306,14 @@ async def test_rows_of_the_earlier_format_replay_with_their_effect(
         (IDS["draft"], None, "2026-11-26"),
     ]
     assert {r["origin"] for r in entries} == {"fallback"}
+    roles = await cluster.fetch(
+        database,
+        "SELECT role, count(*) AS n FROM entries WHERE ledger_id = $1 AND role IS NOT NULL "
+        "GROUP BY role ORDER BY role",
+        ledger[0]["id"],
+    )
+    # The closing's two entries, and their reversals by the reopening.
+    assert [(r["role"], r["n"]) for r in roles] == [("closing", 2), ("opening", 2)]
     drafted = await cluster.fetch(
         database,
         "SELECT e.label, e.status, e.validated_at, t.code, t.name "

@@ -401,3 +401,28 @@ async def test_the_mirror_follows_drafts_edited_and_deleted_on_postgresql(
             "ON l.entry_id = e.id WHERE e.reference LIKE 'MD-%' ORDER BY l.position",
         )
     assert [(r["reference"], r["amount"]) for r in local] == [("MD-1", 900), ("MD-1", -900)]
+
+
+async def test_a_closing_waits_for_postgresql_and_is_not_journaled(
+    cluster: PrivateCluster, database: str, proxy: LoopbackProxy, app_factory: AppFactory
+) -> None:
+    async with (
+        asyncio.timeout(25),
+        app_factory(cluster.url(database, port=proxy.port)) as app,
+    ):
+        key = await issue_key(app, "admin")
+        async with client(app, key) as http:
+            await wait_for_mirror(app)
+            proxy.cut()
+            for action in ("close", "reopen"):
+                refused = await http.post(f"/api/v1/ledgers/main/fiscal-years/2026/{action}")
+                assert refused.status_code == 503, refused.text
+                assert refused.json()["type"] == "primary-required"
+            status = (await http.get("/api/v1/ops/replay")).json()
+            assert status["pending"] == 0
+            proxy.restore()
+            await wait_for_primary_drained(http, within=10)
+            plan = await http.post(
+                "/api/v1/ledgers/main/fiscal-years/2026/close", params={"dry_run": "true"}
+            )
+            assert plan.status_code == 200, plan.text

@@ -242,6 +242,12 @@ class Entry(Mirrored, Base):
         String(64), doc="SHA-256 hex of the canonical form and the previous entry's hash."
     )
     sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    role: Mapped[str | None] = mapped_column(
+        String(20),
+        default=None,
+        doc="What a year's closing wrote: closing (zeroing classes 6 and 7), opening "
+        "(à-nouveaux), or a reversal of one by a reopening; null for every other entry.",
+    )
     seal_version: Mapped[int | None] = mapped_column(
         SmallInteger, doc="The canonical form its hash covers (docs/audit.md); null until sealed."
     )

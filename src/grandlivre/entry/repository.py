@@ -333,10 +333,11 @@ _ENTRY_COLUMNS = (
     "created_at",
     "validated_at",
     "reverses_id",
+    "role",
 )
 _ENTRY_TYPES = (
     "uuid", "uuid", "uuid", "date", "int2", "date", "varchar", "varchar", "varchar", "varchar",
-    "timestamptz", "timestamptz", "uuid",
+    "timestamptz", "timestamptz", "uuid", "varchar",
 )  # fmt: skip
 _LINE_COLUMNS = ("entry_id", "position", "account_id", "amount", "label", "third_party_id")
 _LINE_TYPES = ("uuid", "int2", "uuid", "int8", "varchar", "uuid")

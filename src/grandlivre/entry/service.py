@@ -15,6 +15,7 @@ from grandlivre.db.tables import Entry, Ledger
 from grandlivre.entry import repository as repo
 from grandlivre.errors import (
     AlreadyReversed,
+    ClosingEntry,
     DomainError,
     DraftsRefused,
     EntriesRefused,
@@ -198,6 +199,7 @@ class EntryView:
     number: int | None = None
     hash: str | None = None
     lines: list[LineView] = field(default_factory=list)
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,9 @@ class Posting:
     draft: EntryDraft
     reverses: uuid.UUID | None = None
     allow_inactive: bool = False
+    # What a closing writes: `closing` (zeroing classes 6 and 7) or `opening` (the
+    # à-nouveaux); those entries may go into locked periods of the year closed or opened.
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -316,7 +321,8 @@ def check_posting(
             accounts=inactive,
         )
     parties = check_third_parties(context, draft.lines)
-    fiscal_year = fiscal_service.place(draft.date, context.years, context.locked)
+    locked = set() if posting.role is not None else context.locked
+    fiscal_year = fiscal_service.place(draft.date, context.years, locked)
     view = entry_view(
         posting,
         amounts,
@@ -341,6 +347,7 @@ def check_posting(
         "created_at": now,
         "validated_at": view.validated_at,
         "reverses_id": posting.reverses,
+        "role": posting.role,
     }
     line_rows = [
         {
@@ -553,13 +560,14 @@ async def post_entry(
     origin: str = ORIGIN_PRIMARY,
     read_back: bool = True,
     allow_inactive: bool = False,
+    role: str | None = None,
 ) -> EntryView | None:
     """Check every rule of double entry and record the entry; return it as it now stands.
 
     The answer is built from what was written, not read back: an entry is immutable, and
     nothing but this transaction wrote it.
     """
-    posting = Posting(entry_id, draft, reverses=reverses, allow_inactive=allow_inactive)
+    posting = Posting(entry_id, draft, reverses=reverses, allow_inactive=allow_inactive, role=role)
     context = await load_context(session, ledger_code, [posting])
     checked = check_posting(context, posting, now=now, status=status, origin=origin)
     await write_postings(session, [checked])
@@ -622,9 +630,18 @@ async def reverse_entry(
     status: str = POSTED,
     origin: str = ORIGIN_PRIMARY,
     read_back: bool = True,
+    by_reopening: bool = False,
 ) -> EntryView | None:
-    """Post the mirror image of an entry, linked to it; an entry is reversed at most once."""
+    """Post the mirror image of an entry, linked to it; an entry is reversed at most once.
+
+    A closing's own entries are reversed only by reopening the year (`by_reopening`).
+    """
     original = await get_entry(session, ledger_code, entry_id)
+    if original.role is not None and not by_reopening:
+        raise ClosingEntry(
+            f"entry {entry_id} was written by the closing of fiscal year {original.fiscal_year}"
+            f"; reopen the year (POST .../fiscal-years/{original.fiscal_year}/reopen) instead"
+        )
     if original.reverses is not None:
         raise ReversalOfReversal(
             f"entry {entry_id} is itself the reversal of {original.reverses}; "
@@ -664,6 +681,8 @@ async def reverse_entry(
         read_back=read_back,
         # Deactivating an account stops new postings, not the correction of old ones.
         allow_inactive=True,
+        # A closing's entries are reversed by a reopening, which keeps their role.
+        role=original.role,
     )
 
 
@@ -862,6 +881,7 @@ async def _views(
             number=e.number,
             hash=e.hash,
             lines=lines[e.id],
+            role=e.role,
         )
         for e in entries
     ]

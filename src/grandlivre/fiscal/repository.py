@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import case, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.dialect import is_postgresql
-from grandlivre.db.tables import FiscalPeriod, FiscalYear, Ledger
+from grandlivre.db.tables import Entry, EntryLine, FiscalPeriod, FiscalYear, Ledger
 
 
 class YearSpan(NamedTuple):
@@ -122,4 +122,70 @@ async def set_period_lock(
 ) -> None:
     """Lock a period at `locked_at`, or unlock it with None."""
     period.locked_at = locked_at
+    await session.flush()
+
+
+class YearSeal(NamedTuple):
+    """What a closed year's validated entries come to: how many, their totals (minor units),
+    how many are sealed yet, and the seq and hash of the last one sealed."""
+
+    entries: int
+    debit: int
+    credit: int
+    sealed: int
+    last_seq: int | None
+    last_hash: str | None
+
+
+async def year_seal(session: AsyncSession, ledger_id: uuid.UUID, year: int) -> YearSeal:
+    """Count and total the validated entries numbered in a fiscal year, and find its last
+    sealed one."""
+    in_year = (
+        Entry.ledger_id == ledger_id,
+        Entry.fiscal_year == year,
+        Entry.status != "draft",
+    )
+    counts = (
+        await session.execute(
+            select(func.count(), func.count(Entry.seq), func.max(Entry.seq)).where(*in_year)
+        )
+    ).one()
+    totals = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(case((EntryLine.amount > 0, EntryLine.amount), else_=0)), 0),
+                func.coalesce(
+                    func.sum(case((EntryLine.amount < 0, -EntryLine.amount), else_=0)), 0
+                ),
+            )
+            .join(Entry, Entry.id == EntryLine.entry_id)
+            .where(*in_year)
+        )
+    ).one()
+    last_hash = None
+    if counts[2] is not None:
+        last_hash = (
+            await session.execute(
+                select(Entry.hash).where(Entry.ledger_id == ledger_id, Entry.seq == counts[2])
+            )
+        ).scalar_one_or_none()
+    return YearSeal(
+        int(counts[0]), int(totals[0]), int(totals[1]), int(counts[1]), counts[2], last_hash
+    )
+
+
+async def year_ending(session: AsyncSession, ledger_id: uuid.UUID, day: date) -> FiscalYear | None:
+    """Return the ledger's fiscal year that ends on `day`, if any."""
+    result = await session.execute(
+        select(FiscalYear).where(FiscalYear.ledger_id == ledger_id, FiscalYear.end_date == day)
+    )
+    return result.scalar_one_or_none()
+
+
+async def set_year_status(
+    session: AsyncSession, row: FiscalYear, status: str, closed_at: datetime | None
+) -> None:
+    """Write a fiscal year's status and closing instant."""
+    row.status = status
+    row.closed_at = closed_at
     await session.flush()

@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from grandlivre.fiscal.service import FiscalYearView, PeriodView
+from grandlivre.money import format_amount
 from grandlivre.schemas import WriteModel
 
 FIRST_YEAR, LAST_YEAR = 1901, 2999
@@ -61,6 +62,17 @@ class PeriodRead(BaseModel):
         )
 
 
+class YearSealRead(BaseModel):
+    """A closed year's seal: what an auditor keeps outside the database (docs/audit.md)."""
+
+    entries: int = Field(description="Validated entries numbered in the year.")
+    debit: str = Field(description="Their total debit.")
+    credit: str = Field(description="Their total credit (equal to the debit).")
+    sealed: int = Field(description="How many of them are sealed yet (all, soon after closing).")
+    last_seq: int | None = Field(description="The seq of the year's last sealed entry.")
+    last_hash: str | None = Field(description="Its hash: the chain up to it proves the year.")
+
+
 class FiscalYearRead(BaseModel):
     """A fiscal year with its periods."""
 
@@ -70,10 +82,21 @@ class FiscalYearRead(BaseModel):
     status: Literal["open", "closed"]
     closed_at: datetime | None
     periods: list[PeriodRead]
+    seal: YearSealRead | None = Field(default=None, description="A closed year's seal.")
 
     @classmethod
     def of(cls, view: FiscalYearView) -> FiscalYearRead:
         """Build from a view."""
+        seal = None
+        if view.seal is not None:
+            seal = YearSealRead(
+                entries=view.seal.entries,
+                debit=format_amount(view.seal.debit, view.decimals),
+                credit=format_amount(view.seal.credit, view.decimals),
+                sealed=view.seal.sealed,
+                last_seq=view.seal.last_seq,
+                last_hash=view.seal.last_hash,
+            )
         return cls(
             year=view.year,
             start=view.start,
@@ -81,4 +104,5 @@ class FiscalYearRead(BaseModel):
             status="open" if view.status == "open" else "closed",
             closed_at=view.closed_at,
             periods=[PeriodRead.of(view.year, p) for p in view.periods],
+            seal=seal,
         )

@@ -57,6 +57,8 @@ class FiscalYearView:
     status: str
     closed_at: datetime | None
     periods: list[PeriodView]
+    decimals: int = 2
+    seal: repo.YearSeal | None = None  # a closed year's only
 
 
 def add_months(day: date, months: int) -> date:
@@ -227,6 +229,34 @@ async def _insert(
     return FiscalYear(**row)
 
 
+async def find_year(session: AsyncSession, ledger_code: str, year: int) -> FiscalYear:
+    """Return the ledger's fiscal year of that name, or raise FiscalYearNotFound."""
+    ledger = await _ledger(session, ledger_code)
+    row = await repo.get_year(session, ledger.id, year)
+    if row is None:
+        raise FiscalYearNotFound(f"ledger {ledger.code!r} has no fiscal year {year}")
+    return row
+
+
+async def next_year_of(session: AsyncSession, row: FiscalYear) -> FiscalYear | None:
+    """Return the fiscal year after this one, if it was opened."""
+    return await repo.get_year(session, row.ledger_id, next_year_bounds(row.end_date)[1].year)
+
+
+async def previous_year_of(session: AsyncSession, row: FiscalYear) -> FiscalYear | None:
+    """Return the fiscal year before this one, if there is one."""
+    return await repo.year_ending(session, row.ledger_id, row.start_date - timedelta(days=1))
+
+
+async def set_year_status(
+    session: AsyncSession, row: FiscalYear, *, closed_at: datetime | None
+) -> None:
+    """Close a fiscal year (at `closed_at`) or reopen it (None), once the postings under way
+    have committed: they hold the ledger's period lock, which this takes alone."""
+    await repo.lock_periods(session, row.ledger_id)
+    await repo.set_year_status(session, row, CLOSED if closed_at else OPEN, closed_at)
+
+
 async def year_exists(session: AsyncSession, ledger_code: str, year: int) -> bool:
     """Tell whether the ledger has a fiscal year of that name."""
     ledger = await _ledger(session, ledger_code)
@@ -302,6 +332,8 @@ async def _views(
             status=y.status,
             closed_at=y.closed_at,
             periods=periods[y.id],
+            decimals=ledger.decimals,
+            seal=await repo.year_seal(session, ledger.id, y.year) if y.status == CLOSED else None,
         )
         for y in years
     ]

@@ -1,0 +1,1 @@
+"""Closing and reopening fiscal years: the result, the closing and opening entries."""
