@@ -154,9 +154,11 @@ async def close_year(
     await repo.allow_locked_periods(session, ledger.id)
     closed = bool(plan.closing)
     if closed:
-        await entry_service.post_entry(
+        await _post(
             session,
             ledger_code,
+            CLOSING,
+            closing_id,
             entry_service.EntryDraft(
                 journal=CLOSING_JOURNAL,
                 date=plan.closing_date,
@@ -164,19 +166,17 @@ async def close_year(
                 reference=f"CLOTURE-{year}",
                 lines=_lines(plan.closing, plan.decimals),
             ),
-            entry_id=closing_id,
-            now=now,
-            read_back=False,
-            allow_inactive=True,
-            role=CLOSING,
+            now,
         )
     if not plan.opening_year_exists:
         await fiscal_service.open_next_year(session, ledger_code, year=plan.opening_year, now=now)
     opened = bool(plan.opening)
     if opened:
-        await entry_service.post_entry(
+        await _post(
             session,
             ledger_code,
+            OPENING,
+            opening_id,
             entry_service.EntryDraft(
                 journal=OPENING_JOURNAL,
                 date=plan.opening_date,
@@ -184,14 +184,31 @@ async def close_year(
                 reference=f"AN-{plan.opening_year}",
                 lines=_lines(plan.opening, plan.decimals),
             ),
-            entry_id=opening_id,
-            now=now,
-            read_back=False,
-            allow_inactive=True,
-            role=OPENING,
+            now,
         )
     await fiscal_service.set_year_status(session, row, closed_at=now)
     return plan, closed, opened
+
+
+async def _post(
+    session: AsyncSession,
+    ledger_code: str,
+    role: str,
+    entry_id: uuid.UUID,
+    draft: entry_service.EntryDraft,
+    now: datetime,
+) -> None:
+    # Accounts deactivated during the year still have their balance closed or carried.
+    await entry_service.post_entry(
+        session,
+        ledger_code,
+        draft,
+        entry_id=entry_id,
+        now=now,
+        read_back=False,
+        allow_inactive=True,
+        role=role,
+    )
 
 
 def reversal_id(entry_id: uuid.UUID) -> uuid.UUID:
