@@ -28,6 +28,13 @@ RULES_OF_THE_BOOKS = frozenset(
         "no-fiscal-year",  # a date within the ledger's fiscal years
         "invalid-fiscal-year",  # a first year ends on a month's last day, 6 to 24 months on
         "idempotency-key-reused",
+        "invalid-identifier",  # a SIREN's or VAT number's check digits
+        "invalid-collective",  # which accounts can be collective: 42x to 46x, not 401 or 411
+        "unknown-third-party",  # what the ledger holds
+        "not-a-collective-account",
+        "third-party-account-mismatch",
+        "third-party-required",
+        "drafts-refused",  # the rules of a posting, for drafts validated together
     }
 )
 

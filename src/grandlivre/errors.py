@@ -13,7 +13,7 @@ responses, so a problem looks the same whichever layer found it.
     ├── Unprocessable (422): UnbalancedEntry, UnknownAccount, InactiveAccount, UnknownJournal,
     │                        InvalidAmount, InvalidDate, InvalidText, IdempotencyKeyReused,
     │                        InvalidCursor, NoFiscalYear, InvalidFiscalYear, EntriesRefused,
-    │                        DraftsRefused, ...
+    │                        DraftsRefused, InvalidIdentifier, ThirdPartyRequired, ...
     ├── Unauthorized (401), Forbidden (403), RateLimited (429)
     ├── FallbackReadOnly (503), DatabaseUnavailable (503), MirrorIncomplete (503)
     ├── MalformedRequest (400), NotAcceptable (406), PayloadTooLarge (413)
@@ -353,6 +353,14 @@ class ThirdPartyRequired(Unprocessable):
     title = "Third party required"
 
 
+class InvalidIdentifier(Unprocessable):
+    """A SIREN or VAT number of the right shape whose check digits are wrong, or a French VAT
+    number that does not hold the SIREN given with it."""
+
+    type = "invalid-identifier"
+    title = "Invalid company identifier"
+
+
 class InvalidCollective(Unprocessable):
     """Only 42x to 46x accounts are marked collective or not; 401 and 411 always are."""
 
@@ -582,6 +590,9 @@ _BY_ERROR_TYPE: dict[str, type[DomainError]] = {
     "invalid_line": InvalidLine,
     "invalid_date": InvalidDate,
     "invalid_text": InvalidText,
+    "invalid_siren": InvalidIdentifier,
+    "invalid_vat_number": InvalidIdentifier,
+    "vat_siren_mismatch": InvalidIdentifier,
 }
 
 

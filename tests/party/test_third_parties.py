@@ -94,7 +94,7 @@ async def test_a_third_party_is_refused_when_ambiguous_or_invalid(
         (
             {"code": "BAD", "name": "x", "kind": "customer", "siren": "732829321"},
             422,
-            "validation-error",
+            "invalid-identifier",
         ),
         (
             {"code": "BAD", "name": "x", "kind": "customer", "siren": "732 829 320"},
@@ -104,7 +104,7 @@ async def test_a_third_party_is_refused_when_ambiguous_or_invalid(
         (
             {"code": "BAD", "name": "x", "kind": "customer", "vat_number": "FR00732829320"},
             422,
-            "validation-error",
+            "invalid-identifier",
         ),
         (
             {
@@ -115,7 +115,7 @@ async def test_a_third_party_is_refused_when_ambiguous_or_invalid(
                 "vat_number": VAT,
             },
             422,
-            "validation-error",
+            "invalid-identifier",
         ),
         ({"code": "BAD", "name": "x", "kind": "other"}, 422, "validation-error"),
         ({"code": "BAD", "name": "x", "kind": "client"}, 422, "validation-error"),
@@ -325,3 +325,12 @@ async def test_the_third_parties_of_a_collective_account_sum_to_its_balance(
     total = sum(expected.values())
     assert round(Decimal((await balances(client, code))["411000"]) * 100) == total
     assert round(Decimal(report["totals"]["balance"]) * 100) == total
+
+
+async def test_an_account_with_third_parties_is_not_deleted(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    await make_party(client, ledger, "KEPT")
+    response = await client.delete(url(ledger, "accounts", "411000"))
+    assert_problem(response, 409, "account-in-use")
+    assert (await client.get(url(ledger, "third-parties", "KEPT"))).status_code == 200

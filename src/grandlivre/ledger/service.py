@@ -284,6 +284,8 @@ async def delete_account(session: AsyncSession, ledger: Ledger, number: str) -> 
         raise AccountInUse(
             f"account {number} carries entry lines: deactivate it instead of deleting it"
         )
+    if await repo.account_has_third_parties(session, account.id):
+        raise AccountInUse(f"account {number} has third parties: it cannot be deleted")
     await repo.delete(session, account)
 
 
