@@ -268,6 +268,9 @@ def verify(
     ledger: Annotated[
         str | None, typer.Option(help="Ledger code (default: the seeded ledger, SEED_LEDGER).")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"ok", "checked", "first_broken"} as JSON.')
+    ] = False,
 ) -> None:
     """Recompute a ledger's hash chain from its first entry; exit 1 if it is broken."""
     code = ledger or get_settings().seed_ledger
@@ -276,6 +279,16 @@ def verify(
         return await store.read(lambda s: sealer.verify_chain(s, code))
 
     verdict = _with_store(check)
+    if as_json:
+        report = {
+            "ok": verdict.ok,
+            "checked": verdict.checked,
+            "first_broken": verdict.first_broken_seq,
+        }
+        print(json.dumps(report))
+        if not verdict.ok:
+            raise typer.Exit(1)
+        return
     if verdict.ok:
         console.print(f"[green]ledger {code!r}: chain intact[/green] ({verdict.checked} entries)")
         return

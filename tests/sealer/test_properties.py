@@ -36,7 +36,17 @@ class Seal:
     pass
 
 
-Step = Post | Reverse | Seal
+@dataclass(frozen=True)
+class Draft:
+    post: Post
+
+
+@dataclass(frozen=True)
+class Validate:
+    which: int  # index into the drafts not validated yet, modulo their count
+
+
+Step = Post | Reverse | Seal | Draft | Validate
 
 posts = st.builds(
     Post,
@@ -48,9 +58,16 @@ posts = st.builds(
     ),
 )
 steps = st.lists(
-    st.one_of(posts, posts, st.builds(Reverse, st.integers(0, 100)), st.just(Seal())),
+    st.one_of(
+        posts,
+        posts,
+        st.builds(Reverse, st.integers(0, 100)),
+        st.just(Seal()),
+        st.builds(Draft, posts),
+        st.builds(Validate, st.integers(0, 100)),
+    ),
     min_size=1,
-    max_size=12,
+    max_size=14,
 )
 
 
@@ -65,25 +82,35 @@ async def test_any_history_seals_into_a_gapless_verifying_chain(
     # Fiscal years 2025 (2024-07-01 to 2025-06-30) and 2026: numbers count in those.
     await new_ledger(client, ledger, fiscal_year_start="2024-07-01")
     await open_year(client, ledger, 2026)
-    committed: list[str] = []  # ids in the order their writes were acknowledged
+    committed: list[str] = []  # ids in the order they were validated (posted final or not)
     reversible: list[str] = []
+    drafts: list[str] = []
     for step in plan:
         if isinstance(step, Seal):
             await seal(app)
-        elif isinstance(step, Post):
-            amount = f"{step.cents // 100}.{step.cents % 100:02d}"
-            response = await client.post(
-                url(ledger, "entries"),
-                json={
-                    "journal": step.journal,
-                    "date": step.day,
-                    "label": step.label,
-                    "lines": [debit("411000", amount), credit("706000", amount, step.label)],
-                },
-            )
+        elif isinstance(step, Post | Draft):
+            post = step.post if isinstance(step, Draft) else step
+            amount = f"{post.cents // 100}.{post.cents % 100:02d}"
+            body = {
+                "journal": post.journal,
+                "date": post.day,
+                "label": post.label,
+                "lines": [debit("411000", amount), credit("706000", amount, post.label)],
+            }
+            if isinstance(step, Draft):
+                body["status"] = "draft"
+            response = await client.post(url(ledger, "entries"), json=body)
             assert response.status_code == 201, response.text
-            committed.append(response.json()["id"])
-            reversible.append(response.json()["id"])
+            (drafts if isinstance(step, Draft) else committed).append(response.json()["id"])
+            if isinstance(step, Post):
+                reversible.append(response.json()["id"])
+        elif isinstance(step, Validate):
+            if drafts:
+                target = drafts.pop(step.which % len(drafts))
+                response = await client.post(url(ledger, "entries", target, "validate"))
+                assert response.status_code == 200, response.text
+                committed.append(target)
+                reversible.append(target)
         elif reversible:
             target = reversible.pop(step.which % len(reversible))
             response = await client.post(url(ledger, "entries", target, "reverse"))
@@ -92,7 +119,10 @@ async def test_any_history_seals_into_a_gapless_verifying_chain(
 
     await seal(app)
 
-    entries = await entries_by_seq(client, ledger)
+    everything = await entries_by_seq(client, ledger)
+    # Drafts left as drafts stay out of the chain.
+    assert {e["id"] for e in everything if e["seq"] is None} == set(drafts)
+    entries = [e for e in everything if e["seq"] is not None]
     # One request after the other: each committed before the next began, so seq is that order.
     assert [e["id"] for e in entries] == committed
     assert_sealed_books(entries)

@@ -273,3 +273,49 @@ async def test_two_processes_sealing_one_database_never_give_a_seq_twice(
 
             assert_sealed_books(entries)
             assert (await verify(two, "main"))["ok"] is True
+
+
+async def test_drafts_validated_from_two_processes_seal_into_one_gapless_chain(
+    fast_app: FastAPI,
+) -> None:
+    twin = create_app(make_settings(fast_app.state.settings.database_url, probe_interval=0.05))
+    async with twin.router.lifespan_context(twin):
+        key = await issue_key(fast_app, "accountant")
+        async with http_client(fast_app, key) as one, http_client(twin, key) as two:
+
+            async def draft_then_validate(
+                writer: httpx.AsyncClient, validator: httpx.AsyncClient, index: int
+            ) -> None:
+                for round_ in range(4):
+                    body = {
+                        "journal": "VE",
+                        "date": "2026-01-15",
+                        "label": f"Brouillon {index}-{round_}",
+                        "status": "draft",
+                        "lines": [debit("411000", "3.00"), credit("706000", "3.00")],
+                    }
+                    made = await writer.post(url("main", "entries"), json=body)
+                    assert made.status_code == 201, made.text
+                    # Posted final by the writer meanwhile: drafts and postings interleave.
+                    await post_entry(
+                        writer, "main", [debit("512000", "1.00"), credit("706000", "1.00")]
+                    )
+                    done = await validator.post(
+                        url("main", "entries", made.json()["id"], "validate")
+                    )
+                    assert done.status_code == 200, done.text
+
+            await asyncio.gather(
+                draft_then_validate(one, two, 0),
+                draft_then_validate(two, one, 1),
+                draft_then_validate(one, two, 2),
+                draft_then_validate(two, one, 3),
+            )
+
+            entries = await wait_until_sealed(one, "main", 32)
+
+            assert_sealed_books(entries)
+            assert (await verify(two, "main"))["ok"] is True
+            validated = [e for e in entries if e["label"].startswith("Brouillon")]
+            assert len(validated) == 16
+            assert all(e["status"] == "posted" and e["validated_at"] for e in validated)

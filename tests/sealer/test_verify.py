@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import httpx
@@ -140,6 +141,14 @@ async def test_the_verify_command_exits_1_on_a_broken_chain_and_0_on_an_intact_o
     broken = await asyncio.to_thread(run_verify)
     assert broken[0] == 1, broken[1]
     assert "broken at seq 4" in broken[1]
+
+    as_json = await asyncio.to_thread(
+        lambda: run_cli(
+            "verify", "--ledger", ledger, "--json", database_url=database_url, cwd=tmp_path
+        )
+    )
+    assert as_json.returncode == 1, as_json.stderr
+    assert json.loads(as_json.stdout) == {"ok": False, "checked": 4, "first_broken": 4}
 
 
 async def test_the_verify_command_refuses_an_unknown_ledger(app: FastAPI, tmp_path: Path) -> None:
