@@ -29,9 +29,9 @@ LEDGER = os.environ.get("PEER_LEDGER", "main")
 POOL_SIZE = int(os.environ.get("PEER_POOL_SIZE", "10"))
 
 INSERT_ENTRY = """
-    INSERT INTO entries (id, ledger_id, journal_id, entry_date, label, reference, status,
-                         origin, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, 'posted', 'primary', $7)
+    INSERT INTO entries (id, ledger_id, journal_id, entry_date, document_date, label,
+                         reference, status, origin, created_at, validated_at)
+    VALUES ($1, $2, $3, $4, $4, $5, $6, 'posted', 'primary', $7, $7)
 """
 INSERT_LINE = """
     INSERT INTO entry_lines (entry_id, position, account_id, amount, label)

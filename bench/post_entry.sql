@@ -3,8 +3,8 @@
 -- read from the database after `grandlivre seed` (ledger, journal VE, accounts 411000, 706000
 -- and 445710). Run with -M prepared: each statement is prepared once per client.
 BEGIN;
-INSERT INTO entries (id, ledger_id, journal_id, entry_date, label, reference, status, origin, created_at)
-  VALUES (gen_random_uuid(), :ledger, :journal, '2026-11-23', 'Facture F-2026-001', 'F-2026-001', 'posted', 'primary', now())
+INSERT INTO entries (id, ledger_id, journal_id, entry_date, document_date, label, reference, status, origin, created_at, validated_at)
+  VALUES (gen_random_uuid(), :ledger, :journal, '2026-11-23', '2026-11-23', 'Facture F-2026-001', 'F-2026-001', 'posted', 'primary', now(), now())
   RETURNING id \gset entry_
 INSERT INTO entry_lines (entry_id, position, account_id, amount, label)
   VALUES (:entry_id, 0, :account_411000, 12000, 'Client Dupont');
