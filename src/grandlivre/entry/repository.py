@@ -693,8 +693,9 @@ class LastSeal:
 
 
 # What the sealer has yet to seal: validated entries without a seq (drafts are never sealed), as
-# the partial index ix_entries_unsealed holds them.
-_SEALER_WORK = (Entry.seq.is_(None), Entry.status != EntryStatus.draft)
+# the partial index ix_entries_unsealed holds them. The status is written into the statement,
+# not bound: PostgreSQL only matches a partial index to a predicate it can read.
+_SEALER_WORK = (Entry.seq.is_(None), Entry.status != literal_column("'draft'"))
 
 
 async def lock_sealer(session: AsyncSession, ledger_id: uuid.UUID, *, wait: bool) -> bool:
