@@ -134,6 +134,9 @@ async def test_closing_zeroes_the_income_statement_and_opens_the_next_year(
         ("MARTIN", "-300.00"),
     }
     entry = (await client.get(url(ledger, "entries", done["opening"]["id"]))).json()
+    assert entry["role"] == "opening"
+    closing = (await client.get(url(ledger, "entries", done["closing"]["id"]))).json()
+    assert (closing["role"], closing["journal"], closing["date"]) == ("closing", "OD", "2026-12-31")
     assert (entry["journal"], entry["date"], entry["fiscal_year"], entry["status"]) == (
         "AN",
         "2027-01-01",

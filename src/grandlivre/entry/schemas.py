@@ -283,6 +283,11 @@ class EntryRead(BaseModel):
     hash: str | None = Field(
         description="SHA-256 of the entry chained to the one before it; null until sealed."
     )
+    role: Literal["closing", "opening"] | None = Field(
+        default=None,
+        description="What a fiscal year's closing wrote: `closing` (zeroing classes 6 and 7) "
+        "or `opening` (the à-nouveaux), or a reopening's reversal of one; null otherwise.",
+    )
 
     @classmethod
     def of(cls, view: service.EntryView) -> EntryRead:
@@ -315,6 +320,7 @@ class EntryRead(BaseModel):
             seq=view.seq,
             number=view.number,
             hash=view.hash,
+            role=view.role,
         )
 
 
