@@ -31,7 +31,9 @@ class Books:
     validated: list[str] = field(default_factory=list)
 
 
-async def play(http: httpx.AsyncClient, books: Books, plan: list[tuple[str, int]]) -> None:
+async def play(
+    http: httpx.AsyncClient, books: Books, plan: list[tuple[str, int]], *, cut: bool = False
+) -> None:
     for kind, pick in plan:
         if kind in ("post", "draft"):
             body = {
@@ -44,6 +46,8 @@ async def play(http: httpx.AsyncClient, books: Books, plan: list[tuple[str, int]
                 body["status"] = "draft"
             made = await http.post(url(books.code, "entries"), json=body)
             assert made.status_code == 201, made.text
+            posted = "pending_replay" if cut else "posted"
+            assert made.json()["status"] == ("draft" if kind == "draft" else posted)
             (books.drafts if kind == "draft" else books.validated).append(made.json()["id"])
             continue
         if not books.drafts:
@@ -86,7 +90,7 @@ async def test_any_history_across_a_fallback_window_seals_into_one_chain(
             await wait_for_mirror(app)
             proxy.cut()
             try:
-                await play(http, books, during)
+                await play(http, books, during, cut=True)
             finally:
                 proxy.restore()
             health = await wait_for_primary_drained(http, within=15)
