@@ -51,7 +51,9 @@ async def test_the_design_entry_is_posted_and_read_back_exactly(
         "seq",
         "number",
         "hash",
+        "role",
     }
+    assert body["role"] is None  # only a closing's entries have one
     assert body["fiscal_year"] == 2026
     # Posted final: from a document of its own date, permanent from the moment it is posted.
     assert body["document_date"] == "2026-11-23"
