@@ -57,13 +57,3 @@ async def add(session: AsyncSession, party: ThirdParty) -> None:
     """Insert a third party."""
     session.add(party)
     await session.flush()
-
-
-async def codes_of(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Return third-party codes by id."""
-    if not ids:
-        return {}
-    result = await session.execute(
-        select(ThirdParty.id, ThirdParty.code).where(ThirdParty.id.in_(set(ids)))
-    )
-    return {row.id: row.code for row in result}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -163,8 +162,3 @@ async def update_party(
         setattr(party, name, getattr(changes, name))
     await session.flush()
     return await _view(session, party)
-
-
-async def codes_of(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Return third-party codes by id (for reports)."""
-    return await repo.codes_of(session, ids)
