@@ -56,7 +56,7 @@ def offered_media_types(route: APIRoute) -> frozenset[str]:
     return found
 
 
-def _ranges(accept: str) -> list[tuple[str, float]] | None:
+def accept_ranges(accept: str) -> list[tuple[str, float]] | None:
     """Parse an Accept header into (media range, q); None when it is malformed."""
     ranges: list[tuple[str, float]] = []
     for item in accept.split(","):
@@ -84,7 +84,7 @@ def is_acceptable(accept: str | None, offered: frozenset[str]) -> bool:
     """Tell whether an Accept header admits one of the offered media types."""
     if accept is None or not accept.strip():
         return True
-    ranges = _ranges(accept)
+    ranges = accept_ranges(accept)
     if ranges is None:
         return False
     for media, q in ranges:
