@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,6 +33,7 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
+from stdnum.fr import siren as fr_siren
 
 T = TypeVar("T")
 
@@ -329,3 +331,25 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 # What any guarded route may answer, whatever it does: the request itself is wrong (400, 406,
 # 413, 415, 422), the key (401, 403), the rate limit (429) or no database can serve it (503).
 PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 406, 409, 413, 415, 422, 429, 503)
+
+
+SIREN_PATTERN = r"^[0-9]{9}$"
+
+
+def _siren(value: str | None) -> str | None:
+    if value is not None and not fr_siren.is_valid(value):
+        raise PydanticCustomError(
+            "invalid_siren", "{value} is not a SIREN: its check digit is wrong", {"value": value}
+        )
+    return value
+
+
+Siren = Annotated[
+    str,
+    Field(
+        pattern=SIREN_PATTERN,
+        examples=["732829320"],
+        description="The 9 digits of a French SIREN, no spaces; its Luhn check digit is checked.",
+    ),
+    AfterValidator(_siren),
+]

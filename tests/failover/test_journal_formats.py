@@ -163,6 +163,10 @@ ROWS: list[tuple[str, dict[str, Any]]] = [
     ("key.revoke", {"id": IDS["key"], "now": NOW}),
     ("ledger.update", {"ledger": "fmt", "name": None, "third_party_required": False}),
     (
+        "ledger.update",
+        {"ledger": "fmt", "name": None, "siren": "732829320", "third_party_required": None},
+    ),
+    (
         "account.update",
         {"active": None, "collective": True, "ledger": "fmt", "name": None, "number": "467000"},
     ),

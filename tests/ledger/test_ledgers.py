@@ -154,6 +154,28 @@ async def test_renaming_refuses_other_fields(client: httpx.AsyncClient) -> None:
     assert (await client.get(url(code))).json() == created
 
 
+async def test_a_ledger_carries_its_siren_which_is_checked_and_can_be_cleared(
+    client: httpx.AsyncClient,
+) -> None:
+    code = fresh_code()
+    created = await new_ledger(client, code)
+    assert created["siren"] is None
+    response = await client.patch(url(code), json={"siren": "732829320"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {**created, "siren": "732829320"}
+    for wrong in ("732829321", "73282932", "73282932A", " 732829320"):
+        refused = await client.patch(url(code), json={"siren": wrong})
+        assert refused.status_code == 422, (wrong, refused.text)
+        assert (await client.get(url(code))).json()["siren"] == "732829320"
+    assert_problem(
+        await client.patch(url(code), json={"siren": "732829321"}), 422, "invalid-identifier"
+    )
+    renamed = await client.patch(url(code), json={"name": "Renommé"})
+    assert renamed.json()["siren"] == "732829320"
+    cleared = await client.patch(url(code), json={"siren": None})
+    assert cleared.json() == {**created, "name": "Renommé", "siren": None}
+
+
 async def test_an_unknown_ledger_is_not_found(client: httpx.AsyncClient) -> None:
     missing = fresh_code()
     assert_problem(await client.get(url(missing)), 404, "ledger-not-found")

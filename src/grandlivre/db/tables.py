@@ -86,6 +86,9 @@ class Ledger(Mirrored, Base):
         default=False,
         doc="Whether every line on a collective account must name its third party.",
     )
+    siren: Mapped[str | None] = mapped_column(
+        String(9), default=None, doc="The company's SIREN, which names its FEC file."
+    )
 
 
 class Account(Mirrored, Base):

@@ -90,10 +90,14 @@ async def get_ledger(ledger: str, store: StoreDep) -> LedgerRead:
 
 @router.patch("/{ledger}", response_model=LedgerRead, dependencies=[Admin])
 async def update_ledger(ledger: str, body: LedgerUpdate, store: StoreDep) -> LedgerRead:
-    """Rename a ledger, or say whether lines on its collective accounts must name their
-    third party."""
+    """Rename a ledger, say whether lines on its collective accounts must name their third
+    party, or set or clear (null) the company's SIREN."""
     op = UpdateLedger(
-        ledger=ledger, title=body.name, third_party_required=body.third_party_required
+        ledger=ledger,
+        title=body.name,
+        third_party_required=body.third_party_required,
+        sets_siren="siren" in body.model_fields_set,
+        siren=body.siren,
     )
     return LedgerRead.of(await store.execute(op))
 

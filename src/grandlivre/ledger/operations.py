@@ -111,13 +111,19 @@ class RenameLedger(Operation[Ledger]):
 
 @dataclass(frozen=True)
 class UpdateLedger(Operation[Ledger]):
-    """Rename a ledger, or say whether its collective lines must name third parties."""
+    """Rename a ledger, say whether its collective lines must name third parties, set its SIREN.
+
+    `siren` is applied only when `sets_siren` (None then clears it); a journaled row written
+    before the SIREN existed has no "siren" key and leaves it alone.
+    """
 
     name: ClassVar[str] = "ledger.update"
 
     ledger: str
     title: str | None = None
     third_party_required: bool | None = None
+    sets_siren: bool = False
+    siren: str | None = None
 
     async def apply(self, session: AsyncSession, ctx: OpContext) -> Ledger:
         """Change the ledger (replaying it again leaves it as it is)."""
@@ -128,15 +134,20 @@ class UpdateLedger(Operation[Ledger]):
             row = await service.set_third_party_required(
                 session, self.ledger, self.third_party_required
             )
+        if self.sets_siren:
+            row = await service.set_siren(session, self.ledger, self.siren)
         return row
 
     def to_json(self) -> dict[str, Any]:
         """Return the journaled form."""
-        return {
+        data: dict[str, Any] = {
             "ledger": self.ledger,
             "name": self.title,
             "third_party_required": self.third_party_required,
         }
+        if self.sets_siren:
+            data["siren"] = self.siren
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -145,6 +156,8 @@ class UpdateLedger(Operation[Ledger]):
             ledger=codec.text(data["ledger"]),
             title=codec.text_or_none(data["name"]),
             third_party_required=codec.flag_or_none(data["third_party_required"]),
+            sets_siren="siren" in data,
+            siren=codec.text_or_none(data["siren"]) if "siren" in data else None,
         )
 
 

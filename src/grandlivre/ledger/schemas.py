@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from grandlivre.db.tables import Account, Journal, Ledger
 from grandlivre.ledger import service
 from grandlivre.money import CURRENCY_DECIMALS
-from grandlivre.schemas import Day, Name, NotNull, ShortName, StrictFlag, WriteModel
+from grandlivre.schemas import Day, Name, NotNull, ShortName, Siren, StrictFlag, WriteModel
 
 LEDGER_CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 ACCOUNT_NUMBER_PATTERN = r"^[1-8][0-9]{1,19}$"
@@ -60,9 +60,9 @@ class LedgerCreate(WriteModel):
 
 
 class LedgerUpdate(WriteModel):
-    """Fields of a ledger that may change: give `name`, `third_party_required` or both.
+    """Fields of a ledger that may change: give `name`, `third_party_required`, `siren`.
 
-    A field left out is left as it is; null is refused.
+    A field left out is left as it is; null is refused, except for `siren`, which it clears.
     """
 
     name: Annotated[Name | None, NotNull()] = None
@@ -70,6 +70,10 @@ class LedgerUpdate(WriteModel):
         default=None,
         description="Whether every line on a collective account must name its third party "
         "(`third-party-required` otherwise).",
+    )
+    siren: Siren | None = Field(
+        default=None,
+        description="The company's SIREN, which names its FEC file; null clears it.",
     )
 
     @staticmethod
@@ -79,8 +83,8 @@ class LedgerUpdate(WriteModel):
 
     @model_validator(mode="after")
     def _something(self) -> LedgerUpdate:
-        if self.name is None and self.third_party_required is None:
-            raise PydanticCustomError("missing", "give name, third_party_required or both")
+        if not self.model_fields_set & {"name", "third_party_required", "siren"}:
+            raise PydanticCustomError("missing", "give name, third_party_required or siren")
         return self
 
 
@@ -95,6 +99,7 @@ class LedgerRead(BaseModel):
     third_party_required: bool = Field(
         description="Whether every line on a collective account must name its third party."
     )
+    siren: str | None = Field(description="The company's SIREN, which names its FEC file.")
 
     @classmethod
     def of(cls, row: Ledger) -> LedgerRead:
@@ -106,6 +111,7 @@ class LedgerRead(BaseModel):
             decimals=row.decimals,
             created_at=row.created_at,
             third_party_required=bool(row.third_party_required),
+            siren=row.siren,
         )
 
 

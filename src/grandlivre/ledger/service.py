@@ -277,6 +277,14 @@ async def set_third_party_required(session: AsyncSession, code: str, required: b
     return ledger
 
 
+async def set_siren(session: AsyncSession, code: str, siren: str | None) -> Ledger:
+    """Set or clear the company's SIREN (already checked at the edge)."""
+    ledger = await get_ledger(session, code)
+    ledger.siren = siren
+    await session.flush()
+    return ledger
+
+
 async def delete_account(session: AsyncSession, ledger: Ledger, number: str) -> None:
     """Delete an account that no entry uses; a used one can only be deactivated."""
     account = await get_account(session, ledger, number)

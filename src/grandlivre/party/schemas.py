@@ -8,22 +8,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 from stdnum.eu import vat as eu_vat
-from stdnum.fr import siren as fr_siren
 
 from grandlivre.party import service
-from grandlivre.schemas import Name, NotNull, WriteModel
+from grandlivre.schemas import Name, NotNull, Siren, WriteModel
 
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9._-]{0,19}$"
-SIREN_PATTERN = r"^[0-9]{9}$"
 VAT_PATTERN = r"^[A-Z]{2}[0-9A-Z+*.]{2,13}$"
-
-
-def _siren(value: str | None) -> str | None:
-    if value is not None and not fr_siren.is_valid(value):
-        raise PydanticCustomError(
-            "invalid_siren", "{value} is not a SIREN: its check digit is wrong", {"value": value}
-        )
-    return value
 
 
 def _vat(value: str | None) -> str | None:
@@ -45,15 +35,6 @@ PartyCode = Annotated[
         description="The auxiliary account's code (the FEC's CompAuxNum): capitals, digits, "
         "`.`, `_` and `-`, 1 to 20.",
     ),
-]
-Siren = Annotated[
-    str,
-    Field(
-        pattern=SIREN_PATTERN,
-        examples=["732829320"],
-        description="The 9 digits of a French SIREN, no spaces; its Luhn check digit is checked.",
-    ),
-    AfterValidator(_siren),
 ]
 VatNumber = Annotated[
     str,
