@@ -26,6 +26,7 @@ from grandlivre.entry import operations as entry_operations
 from grandlivre.entry import sealer
 from grandlivre.entry.fast_post import FastPostMiddleware
 from grandlivre.errors import PROBLEM_JSON, register_problem_handlers
+from grandlivre.exchange import api as exchange_api
 from grandlivre.fiscal import api as fiscal_api
 from grandlivre.fiscal import operations as fiscal_operations
 from grandlivre.fiscal import service as fiscal_service
@@ -229,6 +230,7 @@ def create_app(
     app.include_router(entry_api.router)
     app.include_router(party_api.router)
     app.include_router(report_router)
+    app.include_router(exchange_api.router)
     app.include_router(keys_api.router)
     app.include_router(replay_api.router)
     origins = Settings.split_list(settings.cors_origins)

@@ -9,7 +9,8 @@ responses, so a problem looks the same whichever layer found it.
     │                   KeyNotFound, FiscalYearNotFound, PeriodNotFound, ThirdPartyNotFound
     ├── Conflict (409): LedgerExists, AccountExists, JournalExists, AlreadyReversed,
     │                   ReversalOfReversal, AccountInUse, FiscalYearExists,
-    │                   FiscalYearNotNext, FiscalYearClosed, PeriodLocked, EntryIsDraft
+    │                   FiscalYearNotNext, FiscalYearClosed, PeriodLocked, EntryIsDraft,
+    │                   SirenRequired, ...
     ├── Unprocessable (422): UnbalancedEntry, UnknownAccount, InactiveAccount, UnknownJournal,
     │                        InvalidAmount, InvalidDate, InvalidText, IdempotencyKeyReused,
     │                        InvalidCursor, NoFiscalYear, InvalidFiscalYear, EntriesRefused,
@@ -231,6 +232,13 @@ class EntryIsDraft(Conflict):
 
     type = "entry-is-draft"
     title = "Entry is a draft"
+
+
+class SirenRequired(Conflict):
+    """The FEC file is named after the company's SIREN: set it on the ledger first."""
+
+    type = "siren-required"
+    title = "SIREN required"
 
 
 class Unprocessable(DomainError):

@@ -1,0 +1,1 @@
+"""Books in and out: the FEC, Beancount, CSV."""

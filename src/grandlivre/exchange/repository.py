@@ -1,0 +1,234 @@
+"""Queries of the exports: the sealed entries of a fiscal year, journal by journal."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grandlivre.db.tables import Account, Entry, EntryLine, Journal, ThirdParty
+from grandlivre.store import EntryStatus
+
+CLOSING_ROLE = "closing"
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    """A journal of the ledger."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FecLine:
+    """One line of a sealed entry, with what the FEC writes of its entry, account and party."""
+
+    number: int
+    entry_date: date
+    document_date: date
+    validated_at: datetime
+    reference: str | None
+    entry_label: str
+    account: str
+    account_name: str
+    party_code: str | None
+    party_name: str | None
+    label: str | None
+    amount: int
+
+
+async def journals(session: AsyncSession, ledger_id: uuid.UUID) -> list[JournalRow]:
+    """Return the ledger's journals by code."""
+    query = (
+        select(Journal.id, Journal.code, Journal.name)
+        .where(Journal.ledger_id == ledger_id)
+        .order_by(Journal.code)
+    )
+    return [JournalRow(r.id, r.code, r.name) for r in await session.execute(query)]
+
+
+async def last_seq(session: AsyncSession, ledger_id: uuid.UUID) -> int:
+    """Return the ledger's highest seq (0 before its first sealed entry)."""
+    found = await session.scalar(select(func.max(Entry.seq)).where(Entry.ledger_id == ledger_id))
+    return int(found or 0)
+
+
+async def count_unsealed(
+    session: AsyncSession, ledger_id: uuid.UUID, start: date, end: date
+) -> int:
+    """Count the validated entries dated in [start, end] that have no number yet."""
+    query = select(func.count()).where(
+        Entry.ledger_id == ledger_id,
+        Entry.entry_date >= start,
+        Entry.entry_date <= end,
+        Entry.seq.is_(None),
+        Entry.status != EntryStatus.draft,
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def closing_numbers(
+    session: AsyncSession, journal_id: uuid.UUID, year: int, max_seq: int
+) -> list[int]:
+    """Return, in order, the numbers a year's closing entries hold in a journal."""
+    query = (
+        select(Entry.number)
+        .where(
+            Entry.journal_id == journal_id,
+            Entry.fiscal_year == year,
+            Entry.role == CLOSING_ROLE,
+            Entry.seq <= max_seq,
+        )
+        .order_by(Entry.number)
+    )
+    return [int(n) for n in (await session.scalars(query)) if n is not None]
+
+
+async def fec_lines(
+    session: AsyncSession,
+    journal_id: uuid.UUID,
+    year: int,
+    *,
+    after: int,
+    upto: int,
+    max_seq: int,
+) -> list[FecLine]:
+    """Return the lines of the journal's sealed entries of the year numbered in (after, upto],
+    closing entries left out, by number and position.
+
+    Numbers are gapless per journal and year, so the range holds `upto - after` entries at
+    most: one keyset range scan of ix_entries_journal_year_number, one query per chunk.
+    """
+    query = (
+        select(
+            Entry.number,
+            Entry.entry_date,
+            Entry.document_date,
+            Entry.validated_at,
+            Entry.reference,
+            Entry.label.label("entry_label"),
+            Account.number.label("account"),
+            Account.name.label("account_name"),
+            ThirdParty.code.label("party_code"),
+            ThirdParty.name.label("party_name"),
+            EntryLine.label,
+            EntryLine.amount,
+        )
+        .select_from(Entry)
+        .join(EntryLine, EntryLine.entry_id == Entry.id)
+        .join(Account, Account.id == EntryLine.account_id)
+        .outerjoin(ThirdParty, ThirdParty.id == EntryLine.third_party_id)
+        .where(
+            Entry.journal_id == journal_id,
+            Entry.fiscal_year == year,
+            Entry.number > after,
+            Entry.number <= upto,
+            Entry.seq <= max_seq,
+            Entry.role.is_distinct_from(CLOSING_ROLE),
+        )
+        .order_by(Entry.number, EntryLine.position)
+    )
+    return [
+        FecLine(
+            number=r.number,
+            entry_date=r.entry_date,
+            document_date=r.document_date,
+            validated_at=r.validated_at,
+            reference=r.reference,
+            entry_label=r.entry_label,
+            account=r.account,
+            account_name=r.account_name,
+            party_code=r.party_code,
+            party_name=r.party_name,
+            label=r.label,
+            amount=int(r.amount),
+        )
+        for r in await session.execute(query)
+    ]
+
+
+async def max_number(session: AsyncSession, journal_id: uuid.UUID, year: int, max_seq: int) -> int:
+    """Return the journal's last number in the year among entries sealed up to max_seq."""
+    query = select(func.max(Entry.number)).where(
+        Entry.journal_id == journal_id, Entry.fiscal_year == year, Entry.seq <= max_seq
+    )
+    return int(await session.scalar(query) or 0)
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One line of a validated entry, with its entry, as the Beancount export writes it."""
+
+    entry_id: uuid.UUID
+    entry_date: date
+    journal: str
+    number: int | None
+    label: str
+    reference: str | None
+    account: str
+    account_name: str
+    party_code: str | None
+    line_label: str | None
+    amount: int
+
+
+async def validated_lines(
+    session: AsyncSession,
+    ledger_id: uuid.UUID,
+    *,
+    after: tuple[date, uuid.UUID] | None,
+    entries: int,
+) -> list[LedgerLine]:
+    """Return the lines of the next `entries` validated entries after the (date, id) key, in
+    (date, id, position) order: two range scans of ix_entries_ledger_date_id and the lines."""
+    page = (
+        select(Entry.id)
+        .where(Entry.ledger_id == ledger_id, Entry.status != EntryStatus.draft)
+        .order_by(Entry.entry_date, Entry.id)
+        .limit(entries)
+    )
+    if after is not None:
+        page = page.where(tuple_(Entry.entry_date, Entry.id) > tuple_(*after))
+    query = (
+        select(
+            Entry.id.label("entry_id"),
+            Entry.entry_date,
+            Journal.code.label("journal"),
+            Entry.number,
+            Entry.label,
+            Entry.reference,
+            Account.number.label("account"),
+            Account.name.label("account_name"),
+            ThirdParty.code.label("party_code"),
+            EntryLine.label.label("line_label"),
+            EntryLine.amount,
+        )
+        .select_from(Entry)
+        .join(Journal, Journal.id == Entry.journal_id)
+        .join(EntryLine, EntryLine.entry_id == Entry.id)
+        .join(Account, Account.id == EntryLine.account_id)
+        .outerjoin(ThirdParty, ThirdParty.id == EntryLine.third_party_id)
+        .where(Entry.id.in_(page.scalar_subquery()))
+        .order_by(Entry.entry_date, Entry.id, EntryLine.position)
+    )
+    return [
+        LedgerLine(
+            entry_id=r.entry_id,
+            entry_date=r.entry_date,
+            journal=r.journal,
+            number=r.number,
+            label=r.label,
+            reference=r.reference,
+            account=r.account,
+            account_name=r.account_name,
+            party_code=r.party_code,
+            line_label=r.line_label,
+            amount=int(r.amount),
+        )
+        for r in await session.execute(query)
+    ]

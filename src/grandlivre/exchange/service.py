@@ -1,0 +1,208 @@
+"""What the FEC holds: the sealed, validated entries of one fiscal year, journal by journal.
+
+The export is a snapshot of the entries sealed when it starts (seq up to the ledger's last):
+it streams in chunks of numbered entries, each chunk one query, so a year of a million
+entries goes out in bounded memory and no chunk sees an entry the first did not.
+Closing entries (the zeroing of classes 6 and 7) are left out, as the issue of the FEC asks;
+the opening entries (à-nouveaux) are in. A journal's EcritureNum is the entry's number less
+the closing entries numbered before it in that journal, so the numbering stays continuous
+in the file; it equals `number` in every journal a closing did not write to.
+"""
+
+from __future__ import annotations
+
+import bisect
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grandlivre.errors import SirenRequired
+from grandlivre.exchange import beancount
+from grandlivre.exchange import repository as repo
+from grandlivre.exchange.fec import FecFormat, encode_rows, fec_amount, fec_date, header
+from grandlivre.exchange.repository import FecLine, JournalRow, LedgerLine
+from grandlivre.fiscal import service as fiscal_service
+from grandlivre.ledger import service as ledger_service
+from grandlivre.store import Store
+
+# The books are French: an entry validated at 23:30 UTC on 31 December was validated on
+# 1 January in Paris, which is the date the FEC says.
+PARIS = ZoneInfo("Europe/Paris")
+CHUNK_ENTRIES = 2000
+
+
+@dataclass(frozen=True)
+class JournalPlan:
+    """One journal's share of the file: its last number and the closing numbers it skips."""
+
+    journal: JournalRow
+    last_number: int
+    skipped: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class FecPlan:
+    """Everything the export needs before its first byte: the file name and its snapshot."""
+
+    ledger_id: uuid.UUID
+    siren: str
+    year: int
+    start: date
+    end: date
+    closed: bool
+    decimals: int
+    max_seq: int
+    unsealed: int
+    journals: tuple[JournalPlan, ...]
+
+    @property
+    def provisional(self) -> bool:
+        """Whether the file may still change: the year is open, or entries await their number."""
+        return not self.closed or self.unsealed > 0
+
+
+async def plan_fec(session: AsyncSession, ledger_code: str, year: int) -> FecPlan:
+    """Fix what the export of a fiscal year will hold (2 + 3 per journal round trips)."""
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    fiscal_year = await fiscal_service.find_year(session, ledger_code, year)
+    if ledger.siren is None:
+        raise SirenRequired(
+            f"ledger {ledger.code!r} has no SIREN, which names the FEC file: set it with "
+            'PATCH /api/v1/ledgers/{ledger} {"siren": "..."}'
+        )
+    max_seq = await repo.last_seq(session, ledger.id)
+    plans = []
+    for journal in await repo.journals(session, ledger.id):
+        last = await repo.max_number(session, journal.id, year, max_seq)
+        if last == 0:
+            continue
+        skipped = await repo.closing_numbers(session, journal.id, year, max_seq)
+        plans.append(JournalPlan(journal, last, tuple(skipped)))
+    return FecPlan(
+        ledger_id=ledger.id,
+        siren=ledger.siren,
+        year=year,
+        start=fiscal_year.start_date,
+        end=fiscal_year.end_date,
+        closed=fiscal_year.status == "closed",
+        decimals=ledger.decimals,
+        max_seq=max_seq,
+        unsealed=await repo.count_unsealed(
+            session, ledger.id, fiscal_year.start_date, fiscal_year.end_date
+        ),
+        journals=tuple(plans),
+    )
+
+
+def fec_row(journal: JournalRow, number: int, line: FecLine, decimals: int) -> list[str]:
+    """Return the 18 fields of one line."""
+    num = str(number)
+    debit = line.amount if line.amount > 0 else 0
+    credit = -line.amount if line.amount < 0 else 0
+    return [
+        journal.code,
+        journal.name,
+        num,
+        fec_date(line.entry_date),
+        line.account,
+        line.account_name,
+        line.party_code or "",
+        line.party_name or "" if line.party_code else "",
+        # PieceRef is mandatory: an entry without a reference is its own piece.
+        line.reference or f"{journal.code}{num}",
+        fec_date(line.document_date),
+        line.label or line.entry_label,
+        fec_amount(debit, decimals),
+        fec_amount(credit, decimals),
+        "",
+        "",
+        fec_date(line.validated_at.astimezone(PARIS).date()),
+        "",
+        "",
+    ]
+
+
+async def _lines(
+    journal_id: uuid.UUID, plan: FecPlan, after: int, upto: int, session: AsyncSession
+) -> list[FecLine]:
+    return await repo.fec_lines(
+        session, journal_id, plan.year, after=after, upto=upto, max_seq=plan.max_seq
+    )
+
+
+async def fec_chunks(
+    store: Store, plan: FecPlan, fmt: FecFormat, chunk: int = CHUNK_ENTRIES
+) -> AsyncIterator[bytes]:
+    """Yield the file: its header, then each journal's lines, `chunk` entries at a time."""
+    yield header(fmt)
+    for journal_plan in plan.journals:
+        journal, skipped = journal_plan.journal, journal_plan.skipped
+        after = 0
+        while after < journal_plan.last_number:
+            upto = min(after + chunk, journal_plan.last_number)
+            lines = await store.read(partial(_lines, journal.id, plan, after, upto))
+            rows = [
+                fec_row(
+                    journal,
+                    line.number - bisect.bisect_left(skipped, line.number),
+                    line,
+                    plan.decimals,
+                )
+                for line in lines
+            ]
+            yield encode_rows(rows, fmt)
+            after = upto
+
+
+@dataclass(frozen=True)
+class LedgerHead:
+    """What the Beancount export needs before its first line."""
+
+    ledger_id: uuid.UUID
+    code: str
+    name: str
+    currency: str
+    decimals: int
+
+
+async def ledger_head(session: AsyncSession, ledger_code: str) -> LedgerHead:
+    """Return the ledger the export is of (one round trip)."""
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    return LedgerHead(ledger.id, ledger.code, ledger.name, ledger.currency, ledger.decimals)
+
+
+async def _page(
+    ledger_id: uuid.UUID, after: tuple[date, uuid.UUID] | None, session: AsyncSession
+) -> list[LedgerLine]:
+    return await repo.validated_lines(session, ledger_id, after=after, entries=CHUNK_ENTRIES)
+
+
+async def beancount_chunks(store: Store, head: LedgerHead) -> AsyncIterator[bytes]:
+    """Yield the Beancount ledger: options, transactions by (date, id), `CHUNK_ENTRIES` at a
+    time, then each account's `open` and `balance`. Memory holds a chunk and a total per
+    account, whatever the size of the books."""
+    yield beancount.header(head.name, head.currency).encode()
+    balances: dict[str, int] = {}
+    first: date | None = None
+    last: date | None = None
+    after: tuple[date, uuid.UUID] | None = None
+    while True:
+        lines = await store.read(partial(_page, head.ledger_id, after))
+        if not lines:
+            break
+        for line in lines:
+            name = beancount.account_name(line.account, line.account_name)
+            balances[name] = balances.get(name, 0) + line.amount
+        first = first or lines[0].entry_date
+        last = lines[-1].entry_date
+        after = (last, lines[-1].entry_id)
+        yield beancount.transactions(lines, head.currency, head.decimals).encode()
+    if first is not None and last is not None:
+        yield beancount.closing(
+            first, last + timedelta(days=1), balances, head.currency, head.decimals
+        ).encode()
