@@ -27,6 +27,7 @@ from grandlivre.entry import sealer
 from grandlivre.entry.fast_post import FastPostMiddleware
 from grandlivre.errors import PROBLEM_JSON, register_problem_handlers
 from grandlivre.exchange import api as exchange_api
+from grandlivre.exchange import operations as exchange_operations
 from grandlivre.fiscal import api as fiscal_api
 from grandlivre.fiscal import operations as fiscal_operations
 from grandlivre.fiscal import service as fiscal_service
@@ -60,6 +61,7 @@ def operations() -> Registry:
         *entry_operations.OPERATIONS,
         *closing_operations.OPERATIONS,
         *party_operations.OPERATIONS,
+        *exchange_operations.OPERATIONS,
         *auth_operations.OPERATIONS,
     )
 
@@ -245,7 +247,11 @@ def create_app(
     # Innermost: the body it reads has passed the size, duplicate-member and JSON checks.
     app.add_middleware(FastPostMiddleware, api=app)
     app.add_middleware(JsonOnlyMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_file_bytes=settings.max_import_bytes,
+    )
     app.add_middleware(ObservabilityMiddleware, trusted_proxies=trusted)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted, in bytes."
     )
+    max_import_bytes: int = Field(
+        default=67_108_864,
+        ge=1024,
+        description="Largest file an import (FEC, CSV) accepts as its body, in bytes.",
+    )
     max_header_bytes: int = Field(
         default=16_384,
         ge=1024,

@@ -10,11 +10,12 @@ responses, so a problem looks the same whichever layer found it.
     ├── Conflict (409): LedgerExists, AccountExists, JournalExists, AlreadyReversed,
     │                   ReversalOfReversal, AccountInUse, FiscalYearExists,
     │                   FiscalYearNotNext, FiscalYearClosed, PeriodLocked, EntryIsDraft,
-    │                   SirenRequired, ...
+    │                   SirenRequired, LedgerNotEmpty, ...
     ├── Unprocessable (422): UnbalancedEntry, UnknownAccount, InactiveAccount, UnknownJournal,
     │                        InvalidAmount, InvalidDate, InvalidText, IdempotencyKeyReused,
     │                        InvalidCursor, NoFiscalYear, InvalidFiscalYear, EntriesRefused,
-    │                        DraftsRefused, InvalidIdentifier, ThirdPartyRequired, ...
+    │                        DraftsRefused, InvalidIdentifier, ThirdPartyRequired,
+    │                        ImportRefused, ...
     ├── Unauthorized (401), Forbidden (403), RateLimited (429)
     ├── FallbackReadOnly (503), DatabaseUnavailable (503), MirrorIncomplete (503)
     ├── MalformedRequest (400), NotAcceptable (406), PayloadTooLarge (413)
@@ -241,6 +242,13 @@ class SirenRequired(Conflict):
     title = "SIREN required"
 
 
+class LedgerNotEmpty(Conflict):
+    """A FEC is imported into a ledger with no entries: the books it brings start there."""
+
+    type = "ledger-not-empty"
+    title = "Ledger not empty"
+
+
 class Unprocessable(DomainError):
     """The request is well-formed but breaks a bookkeeping rule."""
 
@@ -331,6 +339,14 @@ class EntriesRefused(Unprocessable):
 
     type = "entries-refused"
     title = "Entries refused"
+
+
+class ImportRefused(Unprocessable):
+    """Lines of an imported file break rules: nothing was imported; `problems` lists each by
+    its line number."""
+
+    type = "import-refused"
+    title = "Import refused"
 
 
 class NotCollective(Unprocessable):

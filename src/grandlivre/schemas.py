@@ -153,6 +153,16 @@ def _text_checker(max_length: int) -> Callable[[Any], Any]:
     return check
 
 
+def clean_text(value: str, max_length: int) -> str:
+    """Check text read from a file as a field of the API is checked; return it stripped and
+    composed (NFC), or raise ValueError saying what is wrong."""
+    try:
+        text: str = _text_checker(max_length)(value)
+    except PydanticCustomError as exc:
+        raise ValueError(exc.message()) from None
+    return text
+
+
 def text_type(max_length: int, description: str) -> Any:
     """Build the annotated type of a free-text field of at most `max_length` characters."""
     return Annotated[

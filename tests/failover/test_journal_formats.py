@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.app import operations
 from grandlivre.auth import service as auth_service
+from grandlivre.exchange.fec import FEC_COLUMNS
 from grandlivre.store import journal
 from grandlivre.store.operations import decode
 from grandlivre.store.store import ReplayStatus
@@ -42,6 +43,8 @@ IDS = {
     "draft2": "01a20ba4-0000-7000-8000-00000000000c",
     "year-closing": "01a20ba4-0000-7000-8000-00000000000d",
     "year-opening": "01a20ba4-0000-7000-8000-00000000000e",
+    "import-ledger": "01a20ba4-0000-7000-8000-00000000000f",
+    "import": "01a20ba4-0000-7000-8000-000000000010",
 }
 DRAFT_LINES = [
     {"account": "411000", "credit": None, "debit": "60.00", "label": None, "third_party": "FMT1"},
@@ -234,6 +237,31 @@ ROWS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("fiscal_year.reopen", {"ledger": "fmt", "now": NOW, "year": 2026}),
+    (
+        "ledger.create",
+        {
+            "chart": "pcg",
+            "code": "fmtimp",
+            "currency": "EUR",
+            "id": IDS["import-ledger"],
+            "name": "Format import",
+            "now": NOW,
+        },
+    ),
+    (
+        "exchange.import_fec",
+        {
+            "first_id": IDS["import"],
+            "ledger": "fmtimp",
+            "now": NOW,
+            "text": "|".join(FEC_COLUMNS)
+            + "\r\n"
+            + "VE|Ventes|1|20260110|411000|Clients|FMTI|Client importé|F-9|20260110|Facture"
+            "|50,00|0,00|||20260111||\r\n"
+            + "VE|Ventes|1|20260110|706000|Prestations de services|||F-9|20260110|Facture"
+            "|0,00|50,00|||20260111||\r\n",
+        },
+    ),
 ]
 
 
@@ -362,6 +390,16 @@ async def test_rows_of_the_earlier_format_replay_with_their_effect(
         ledger[0]["id"],
     )
     assert [r["month"] for r in locked] == ["2026-01-01"]
+    imported = await cluster.fetch(
+        database,
+        "SELECT e.id, e.reference, e.validated_at, t.name FROM entries e "
+        "JOIN ledgers g ON g.id = e.ledger_id AND g.code = 'fmtimp' "
+        "JOIN entry_lines l ON l.entry_id = e.id AND l.position = 0 "
+        "JOIN third_parties t ON t.id = l.third_party_id",
+    )
+    assert [(r["reference"], r["validated_at"].isoformat(), r["name"]) for r in imported] == [
+        ("F-9", "2026-01-10T23:00:00+00:00", "Client importé")
+    ]
 
 
 async def test_a_row_whose_arguments_cannot_be_read_becomes_a_visible_conflict(

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from grandlivre.auth.deps import Viewer
-from grandlivre.deps import StoreDep
-from grandlivre.exchange import service
+from grandlivre.auth.deps import Admin, Viewer
+from grandlivre.deps import ClockDep, IdsDep, StoreDep
+from grandlivre.exchange import importer, service
 from grandlivre.exchange.fec import Encoding, FecFormat, Separator, fec_filename
+from grandlivre.exchange.fec_import import decode
+from grandlivre.exchange.operations import ImportFec
 from grandlivre.fiscal.schemas import FIRST_YEAR, LAST_YEAR
-from grandlivre.schemas import PROBLEM_RESPONSES, query_int
+from grandlivre.schemas import PROBLEM_RESPONSES, QueryFlag, query_int
+from grandlivre.store import OpContext
 
 router = APIRouter(
     prefix="/api/v1/ledgers", tags=["exports"], responses=PROBLEM_RESPONSES, dependencies=[Viewer]
@@ -97,3 +101,77 @@ async def export_beancount(ledger: str, store: StoreDep) -> StreamingResponse:
         media_type=f"{FEC_MEDIA_TYPE}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{head.code}.beancount"'},
     )
+
+
+class ImportRead(BaseModel):
+    """What an import wrote, or would write (`dry_run`)."""
+
+    dry_run: bool
+    entries: int
+    lines: int
+    journals_created: list[str]
+    accounts_created: list[str]
+    third_parties_created: list[str]
+    collective_marked: list[str] = Field(
+        description="Accounts (42x to 46x) marked collective because the file names third "
+        "parties on them."
+    )
+
+
+class _DryRun(Exception):
+    def __init__(self, report: importer.ImportReport) -> None:
+        super().__init__("dry run")
+        self.report = report
+
+
+FileEncoding = Annotated[
+    Encoding, Query(description="How the file is encoded: `iso-8859-15` (the default) or `utf-8`.")
+]
+
+
+@router.post(
+    "/{ledger}/imports/fec",
+    response_model=ImportRead,
+    status_code=201,
+    dependencies=[Admin],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The FEC file itself, as the export writes it.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+    responses={200: {"model": ImportRead, "description": "A dry run: what it would write."}},
+)
+async def import_fec(
+    ledger: str,
+    request: Request,
+    response: Response,
+    store: StoreDep,
+    ids: IdsDep,
+    clock: ClockDep,
+    encoding: FileEncoding = "iso-8859-15",
+    dry_run: QueryFlag = False,
+) -> ImportRead:
+    """Import a FEC into a ledger with no entries (`ledger-not-empty` otherwise), all of it or
+    nothing: journals, accounts and third parties the chart lacks are opened from the file's
+    labels, and every entry is posted, validated on its ValidDate. A file that breaks a rule is
+    refused whole (`import-refused`), each offending line listed by number. `?dry_run=true`
+    checks everything and writes nothing (200)."""
+    text, problem = decode(await request.body(), encoding)
+    if text is None:
+        assert problem is not None
+        raise importer.refuse([problem])
+    op = ImportFec(ledger=ledger, text=text, first_id=ids.new(), now=clock.now())
+    if dry_run:
+
+        async def rehearse(session: AsyncSession) -> None:
+            raise _DryRun(await op.apply(session, OpContext()))
+
+        try:
+            await store.write(rehearse)
+        except _DryRun as done:
+            response.status_code = 200
+            return ImportRead(**importer.report_json(done.report, dry_run=True))
+    report = await store.execute(op)
+    return ImportRead(**importer.report_json(report, dry_run=False))

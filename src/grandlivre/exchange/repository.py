@@ -232,3 +232,25 @@ async def validated_lines(
         )
         for r in await session.execute(query)
     ]
+
+
+async def has_entries(session: AsyncSession, ledger_id: uuid.UUID) -> bool:
+    """Tell whether the ledger holds an entry, draft or not."""
+    found = await session.scalar(select(Entry.id).where(Entry.ledger_id == ledger_id).limit(1))
+    return found is not None
+
+
+async def accounts_by_number(session: AsyncSession, ledger_id: uuid.UUID) -> dict[str, bool]:
+    """Return every account of the ledger's chart, and whether it is collective."""
+    query = select(Account.number, Account.collective).where(Account.ledger_id == ledger_id)
+    return {r.number: bool(r.collective) for r in await session.execute(query)}
+
+
+async def parties_by_code(session: AsyncSession, ledger_id: uuid.UUID) -> dict[str, str]:
+    """Return every third party of the ledger, by code, with its collective account's number."""
+    query = (
+        select(ThirdParty.code, Account.number)
+        .join(Account, Account.id == ThirdParty.account_id)
+        .where(ThirdParty.ledger_id == ledger_id)
+    )
+    return {r.code: r.number for r in await session.execute(query)}

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grandlivre.errors import MalformedRequest, PayloadTooLarge, problem_response
+from grandlivre.ops.content_type import is_file_upload
 
 # Headers whose repetition would make the request ambiguous.
 SINGLE_HEADERS = (b"idempotency-key", b"authorization", b"content-type", b"content-length")
@@ -102,9 +103,10 @@ class BodyLimitMiddleware:
     the limit is refused before the application sees any of it.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_file_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_file_bytes = max_file_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -122,9 +124,10 @@ class BodyLimitMiddleware:
                 await _refuse(scope, send, MalformedRequest, detail + "; give it once")
                 return
         headers = dict(raw_headers)
+        limit = self.max_file_bytes if is_file_upload(scope.get("path", "")) else self.max_bytes
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _refuse(scope, send, PayloadTooLarge, self._too_large())
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _refuse(scope, send, PayloadTooLarge, self._too_large(limit))
             return
         if scope.get("method") not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
@@ -137,22 +140,23 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await _refuse(scope, send, PayloadTooLarge, self._too_large())
+            if size > limit:
+                await _refuse(scope, send, PayloadTooLarge, self._too_large(limit))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if body and _is_json(headers.get(b"content-type")):
+        file_upload = is_file_upload(scope.get("path", ""))
+        if body and not file_upload and _is_json(headers.get(b"content-type")):
             problem = json_body_problem(body)
             if problem is not None:
                 await _refuse(scope, send, MalformedRequest, problem)
                 return
         await self.app(scope, replaying(body, receive), send)
 
-    def _too_large(self) -> str:
-        return f"the request body exceeds {self.max_bytes} bytes"
+    def _too_large(self, limit: int) -> str:
+        return f"the request body exceeds {limit} bytes"
 
 
 async def _refuse(

@@ -1,6 +1,12 @@
-"""Refuse request bodies that are not JSON with 415, before anything tries to parse them."""
+"""Refuse request bodies that are not JSON with 415, before anything tries to parse them.
+
+The one exception is an import, whose body is the file itself: a FEC (`text/plain`) or a CSV
+(`text/csv`), on the paths `FILE_UPLOAD` matches.
+"""
 
 from __future__ import annotations
+
+import re
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -8,6 +14,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from grandlivre.errors import problem_response
 
 _WITH_BODY = {"POST", "PUT", "PATCH"}
+FILE_UPLOAD = re.compile(r"/api/v1/ledgers/[^/]+/imports/[a-z]+")
+_FILE_MEDIA = frozenset({"text/plain", "text/csv"})
+
+
+def is_file_upload(path: str) -> bool:
+    """Tell whether a path takes a file as its body (an import)."""
+    return FILE_UPLOAD.fullmatch(path) is not None
 
 
 def _is_json(content_type: str) -> bool:
@@ -35,7 +48,21 @@ class JsonOnlyMiddleware:
                 b"transfer-encoding" in headers
             )
             content_type = headers.get(b"content-type", b"").decode("latin-1")
-            if has_body and not _is_json(content_type):
+            media = content_type.split(";", 1)[0].strip().lower()
+            path = str(scope.get("path", ""))
+            if is_file_upload(path) and has_body:
+                if media not in _FILE_MEDIA:
+                    response = problem_response(
+                        Request(scope),
+                        type_="unsupported-media-type",
+                        title="Unsupported media type",
+                        status=415,
+                        detail="send the file itself as the body, with `Content-Type: "
+                        "text/plain` (a FEC) or `text/csv` (a CSV)",
+                    )
+                    await response(scope, receive, send)
+                    return
+            elif has_body and not _is_json(content_type):
                 response = problem_response(
                     Request(scope),
                     type_="unsupported-media-type",

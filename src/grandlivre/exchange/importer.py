@@ -1,0 +1,296 @@
+"""Bring books in: a FEC into a ledger with no entries, all of it or nothing.
+
+A company arriving from other software brings its FEC. Every line is checked as the API
+checks what it is sent (text, accounts, third parties, balance, open fiscal years and months);
+journals, accounts and third parties the chart lacks are opened from the file's labels; then
+every entry is posted in one transaction, validated on its ValidDate. If any line breaks a rule,
+the file is refused whole, every offending line listed by its number.
+
+Entry ids follow the file (a run of UUIDv7 from one the service gave the import), so that the
+sealer, which numbers entries of one transaction in id order, numbers each journal in the
+order of its EcritureNum: an export of the imported year gives back the file it came from.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grandlivre.entry import service as entry_service
+from grandlivre.errors import EntriesRefused, ImportRefused, LedgerNotEmpty
+from grandlivre.exchange import repository as repo
+from grandlivre.exchange.fec_import import FecEntryIn, FecFile, LineProblem
+from grandlivre.exchange.service import PARIS
+from grandlivre.ledger import service as ledger_service
+from grandlivre.party import service as party_service
+from grandlivre.schemas import clean_text
+
+ACCOUNT_NUMBER = re.compile(r"[1-8][0-9]{1,19}")
+JOURNAL_CODE = re.compile(r"[A-Z0-9]{1,8}")
+PARTY_CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,19}")
+# The 62 low bits of a UUIDv7 are random: the import's ids keep the high bits of the one the
+# service gave it and count up from zero in them, in the order of the file.
+_RANDOM_BITS = (1 << 62) - 1
+MAX_LISTED = 1000
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import wrote, or would write (`dry_run`)."""
+
+    entries: int
+    lines: int
+    journals_created: list[str]
+    accounts_created: list[str]
+    third_parties_created: list[str]
+    collective_marked: list[str]
+
+
+def entry_ids(first: uuid.UUID, count: int) -> list[uuid.UUID]:
+    """Return `count` ids in increasing order, derived from the UUIDv7 `first`."""
+    base = first.int & ~_RANDOM_BITS
+    return [uuid.UUID(int=base + index) for index in range(count)]
+
+
+def refuse(problems: Sequence[LineProblem]) -> ImportRefused:
+    """Build the refusal that lists every problem by line, in file order."""
+    ordered = sorted(problems, key=lambda p: p.line)
+    first = ordered[0]
+    return ImportRefused(
+        f"{len(ordered)} problem(s) in the file, nothing was imported (first: line "
+        f"{first.line}, {first.reason})",
+        problems=[{"line": p.line, "reason": p.reason} for p in ordered[:MAX_LISTED]],
+        count=len(ordered),
+    )
+
+
+def _text(value: str, max_length: int, line: int, name: str, problems: list[LineProblem]) -> str:
+    try:
+        return clean_text(value, max_length)
+    except ValueError as exc:
+        problems.append(LineProblem(line, f"{name}: {exc}"))
+        return value
+
+
+def _order(entries: list[FecEntryIn]) -> list[FecEntryIn]:
+    """Entries by journal, each journal's by EcritureNum when they are all numbers (else as
+    the file gives them): the order the sealer will number them in."""
+    numeric = all(e.number.isdigit() for e in entries)
+    return sorted(
+        entries,
+        key=lambda e: (e.journal, int(e.number) if numeric else 0),
+    )
+
+
+async def import_fec(
+    session: AsyncSession,
+    ledger_code: str,
+    parsed: FecFile,
+    *,
+    first_id: uuid.UUID,
+    now: datetime,
+    origin: str = entry_service.ORIGIN_PRIMARY,
+    status: str = entry_service.POSTED,
+) -> ImportReport:
+    """Import a parsed FEC into an empty ledger; raise ImportRefused listing every problem."""
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    if await repo.has_entries(session, ledger.id):
+        raise LedgerNotEmpty(
+            f"ledger {ledger.code!r} has entries already: a FEC is imported into a ledger with none"
+        )
+    # The lines the parser could not read are left out of their entries; what the rest name
+    # (journals, accounts, third parties) is checked all the same, so that one answer lists
+    # every line at fault. The balance of entries is checked once every line could be read.
+    problems: list[LineProblem] = list(parsed.problems)
+    entries = _order(parsed.entries)
+
+    journals = {j.code for j in await repo.journals(session, ledger.id)}
+    journals_created: list[str] = []
+    for entry in entries:
+        if entry.journal in journals:
+            continue
+        journals.add(entry.journal)
+        if not JOURNAL_CODE.fullmatch(entry.journal):
+            problems.append(
+                LineProblem(
+                    entry.first_line,
+                    f"JournalCode {entry.journal!r} is not a journal code: 1 to 8 capitals or "
+                    "digits",
+                )
+            )
+            continue
+        name = _text(entry.journal_name, 100, entry.first_line, "JournalLib", problems)
+        await ledger_service.create_journal(
+            session,
+            ledger,
+            entry.journal,
+            name,
+            journal_id=ledger_service.chart_journal_id(ledger.id, entry.journal),
+            now=now,
+        )
+        journals_created.append(entry.journal)
+
+    accounts = await repo.accounts_by_number(session, ledger.id)
+    accounts_created: list[str] = []
+    collective_marked: list[str] = []
+    parties = await repo.parties_by_code(session, ledger.id)
+    parties_created: list[str] = []
+    for entry in entries:
+        for line in entry.lines:
+            if line.account not in accounts:
+                if not ACCOUNT_NUMBER.fullmatch(line.account):
+                    problems.append(
+                        LineProblem(
+                            line.line,
+                            f"CompteNum {line.account!r} is not a PCG account number: 2 to 20 "
+                            "digits, the first 1 to 8",
+                        )
+                    )
+                    accounts[line.account] = False
+                    continue
+                name = _text(line.account_name, 200, line.line, "CompteLib", problems)
+                created = await ledger_service.create_account(
+                    session,
+                    ledger,
+                    line.account,
+                    name,
+                    account_id=ledger_service.chart_account_id(ledger.id, line.account),
+                    now=now,
+                )
+                accounts[line.account] = created.collective
+                accounts_created.append(line.account)
+            if line.party_code is None:
+                continue
+            known = parties.get(line.party_code)
+            if known is not None:
+                if known != line.account:
+                    problems.append(
+                        LineProblem(
+                            line.line,
+                            f"third party {line.party_code!r} is under account {known}, not "
+                            f"{line.account}",
+                        )
+                    )
+                continue
+            parties[line.party_code] = line.account
+            if not PARTY_CODE.fullmatch(line.party_code):
+                problems.append(
+                    LineProblem(
+                        line.line,
+                        f"CompAuxNum {line.party_code!r} is not a third-party code: capitals, "
+                        "digits, `.`, `_` and `-`, 1 to 20",
+                    )
+                )
+                continue
+            if not accounts[line.account]:
+                if not line.account.startswith(ledger_service.MAY_BE_COLLECTIVE):
+                    problems.append(
+                        LineProblem(
+                            line.line,
+                            f"account {line.account} names a third party but cannot be "
+                            "collective: only 401, 411 and 42x to 46x accounts can",
+                        )
+                    )
+                    continue
+                await ledger_service.update_account(
+                    session, ledger, line.account, name=None, active=None, collective=True
+                )
+                accounts[line.account] = True
+                collective_marked.append(line.account)
+            assert line.party_name is not None  # paired with the code by the parser
+            name = _text(line.party_name, 200, line.line, "CompAuxLib", problems)
+            kind: party_service.Kind = (
+                "customer"
+                if line.account.startswith("411")
+                else "supplier"
+                if line.account.startswith("401")
+                else "other"
+            )
+            await party_service.create_party(
+                session,
+                ledger.code,
+                party_service.PartySpec(
+                    code=line.party_code, name=name, kind=kind, account=line.account
+                ),
+                now=now,
+            )
+            parties_created.append(line.party_code)
+
+    postings = []
+    for entry_id, entry in zip(entry_ids(first_id, len(entries)), entries, strict=True):
+        postings.append(entry_service.Posting(entry_id, _draft(entry, problems)))
+    if problems:
+        raise refuse(problems)
+    context = await entry_service.load_context(session, ledger.code, postings)
+    try:
+        checked = entry_service.check_postings(
+            context,
+            postings,
+            now=now,
+            status=status,
+            origin=origin,
+            batch=True,
+        )
+    except EntriesRefused as exc:
+        raise refuse(
+            [
+                LineProblem(entries[item["index"]].first_line, item["detail"])
+                for item in exc.extra["entries"]
+            ]
+        ) from None
+    for item, entry in zip(checked, entries, strict=True):
+        validated = datetime.combine(entry.valid_date, time(), PARIS).astimezone(UTC)
+        item.entry_row["validated_at"] = validated
+    await entry_service.write_postings(session, checked)
+    return ImportReport(
+        entries=len(entries),
+        lines=sum(len(e.lines) for e in entries),
+        journals_created=journals_created,
+        accounts_created=accounts_created,
+        third_parties_created=parties_created,
+        collective_marked=collective_marked,
+    )
+
+
+def _draft(entry: FecEntryIn, problems: list[LineProblem]) -> entry_service.EntryDraft:
+    label = _text(entry.lines[0].label, 500, entry.first_line, "EcritureLib", problems)
+    reference = _text(entry.piece_ref, 100, entry.first_line, "PieceRef", problems)
+    lines = []
+    for line in entry.lines:
+        text = _text(line.label, 500, line.line, "EcritureLib", problems)
+        lines.append(
+            entry_service.LineDraft(
+                account=line.account,
+                debit=line.debit,
+                credit=line.credit,
+                label=None if text == label else text,
+                third_party=line.party_code,
+            )
+        )
+    return entry_service.EntryDraft(
+        journal=entry.journal,
+        date=entry.date,
+        label=label,
+        lines=lines,
+        reference=reference,
+        document_date=entry.piece_date,
+    )
+
+
+def report_json(report: ImportReport, *, dry_run: bool) -> dict[str, Any]:
+    """Return the report as the API answers it."""
+    return {
+        "dry_run": dry_run,
+        "entries": report.entries,
+        "lines": report.lines,
+        "journals_created": report.journals_created,
+        "accounts_created": report.accounts_created,
+        "third_parties_created": report.third_parties_created,
+        "collective_marked": report.collective_marked,
+    }
