@@ -9,15 +9,17 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grandlivre.auth.deps import Admin, Viewer
+from grandlivre.auth.deps import Accountant, Admin, Viewer
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
-from grandlivre.exchange import importer, service
+from grandlivre.exchange import csv_layout, importer, service
 from grandlivre.exchange.fec import Encoding, FecFormat, Separator, fec_filename
 from grandlivre.exchange.fec_import import decode
-from grandlivre.exchange.operations import ImportFec
+from grandlivre.exchange.operations import ImportCsv, ImportFec
 from grandlivre.fiscal.schemas import FIRST_YEAR, LAST_YEAR
+from grandlivre.params import DateFrom, DateTo, check_range
 from grandlivre.schemas import PROBLEM_RESPONSES, QueryFlag, query_int
-from grandlivre.store import OpContext
+from grandlivre.store import OpContext, Store
+from grandlivre.tabular import TEXT_CSV
 
 router = APIRouter(
     prefix="/api/v1/ledgers", tags=["exports"], responses=PROBLEM_RESPONSES, dependencies=[Viewer]
@@ -158,11 +160,24 @@ async def import_fec(
     labels, and every entry is posted, validated on its ValidDate. A file that breaks a rule is
     refused whole (`import-refused`), each offending line listed by number. `?dry_run=true`
     checks everything and writes nothing (200)."""
+    op = ImportFec(
+        ledger=ledger, text=await _text_of(request, encoding), first_id=ids.new(), now=clock.now()
+    )
+    return await _run_import(op, store, response, dry_run=dry_run)
+
+
+async def _text_of(request: Request, encoding: Encoding) -> str:
     text, problem = decode(await request.body(), encoding)
     if text is None:
         assert problem is not None
         raise importer.refuse([problem])
-    op = ImportFec(ledger=ledger, text=text, first_id=ids.new(), now=clock.now())
+    return text
+
+
+async def _run_import(
+    op: ImportFec | ImportCsv, store: Store, response: Response, *, dry_run: bool
+) -> ImportRead:
+    """Run an import, or rehearse it in a transaction rolled back (`dry_run`, answered 200)."""
     if dry_run:
 
         async def rehearse(session: AsyncSession) -> None:
@@ -175,3 +190,62 @@ async def import_fec(
             return ImportRead(**importer.report_json(done.report, dry_run=True))
     report = await store.execute(op)
     return ImportRead(**importer.report_json(report, dry_run=False))
+
+
+@router.post(
+    "/{ledger}/imports/csv",
+    response_model=ImportRead,
+    status_code=201,
+    dependencies=[Accountant],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The CSV file itself, in the layout of docs/exchange.md: `;`, the "
+            "header " + ";".join(csv_layout.COLUMNS) + ", UTF-8, comma decimals, dates "
+            "DD/MM/YYYY or YYYY-MM-DD.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+    responses={200: {"model": ImportRead, "description": "A dry run: what it would write."}},
+)
+async def import_csv(
+    ledger: str,
+    request: Request,
+    response: Response,
+    store: StoreDep,
+    ids: IdsDep,
+    clock: ClockDep,
+    dry_run: QueryFlag = False,
+) -> ImportRead:
+    """Post the entries of a CSV file, one row per line, all of them or none: a file with a
+    row that breaks a rule is refused whole (`import-refused`), each offending row listed by
+    its line number. `?dry_run=true` checks everything and writes nothing (200)."""
+    op = ImportCsv(
+        ledger=ledger, text=await _text_of(request, "utf-8"), first_id=ids.new(), now=clock.now()
+    )
+    return await _run_import(op, store, response, dry_run=dry_run)
+
+
+@router.get(
+    "/{ledger}/exports/entries",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The validated entries as CSV, one row per line, in the layout the "
+            "CSV import reads, as a download named `<ledger>-entries.csv`.",
+            "content": {TEXT_CSV: {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def export_entries(
+    ledger: str, store: StoreDep, date_from: DateFrom = None, date_to: DateTo = None
+) -> StreamingResponse:
+    """Download the validated entries dated in the range as CSV (`;`, comma decimals,
+    DD/MM/YYYY, UTF-8 with BOM), one row per line: what the CSV import reads back."""
+    check_range(date_from, date_to)
+    head = await store.read(lambda s: service.ledger_head(s, ledger))
+    return StreamingResponse(
+        service.entries_csv_chunks(store, head, date_from, date_to),
+        media_type=f"{TEXT_CSV}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{head.code}-entries.csv"'},
+    )

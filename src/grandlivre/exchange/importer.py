@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from grandlivre.entry import service as entry_service
 from grandlivre.errors import EntriesRefused, ImportRefused, LedgerNotEmpty
 from grandlivre.exchange import repository as repo
+from grandlivre.exchange.csv_layout import CsvFile
 from grandlivre.exchange.fec_import import FecEntryIn, FecFile, LineProblem
 from grandlivre.exchange.service import PARIS
 from grandlivre.ledger import service as ledger_service
@@ -34,8 +35,8 @@ from grandlivre.schemas import clean_text
 ACCOUNT_NUMBER = re.compile(r"[1-8][0-9]{1,19}")
 JOURNAL_CODE = re.compile(r"[A-Z0-9]{1,8}")
 PARTY_CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,19}")
-# The 62 low bits of a UUIDv7 are random: the import's ids keep the high bits of the one the
-# service gave it and count up from zero in them, in the order of the file.
+# The 62 low bits of a UUIDv7 are random: the import's ids count up from the one the service
+# gave it, in the order of the file, and stay UUIDv7 (version and variant bits untouched).
 _RANDOM_BITS = (1 << 62) - 1
 MAX_LISTED = 1000
 
@@ -53,8 +54,16 @@ class ImportReport:
 
 
 def entry_ids(first: uuid.UUID, count: int) -> list[uuid.UUID]:
-    """Return `count` ids in increasing order, derived from the UUIDv7 `first`."""
-    base = first.int & ~_RANDOM_BITS
+    """Return `count` ids in increasing order from the UUIDv7 `first`: first, first + 1, ...
+
+    Another id could only fall among them if it shared their millisecond and the high random
+    bits and its 62 low random bits landed within `count` of theirs. Should the count not fit
+    above the random bits, it starts from them cleared instead (a 1 in 2**42 chance for a
+    million entries).
+    """
+    base = first.int
+    if (base & _RANDOM_BITS) + count > _RANDOM_BITS:
+        base &= ~_RANDOM_BITS
     return [uuid.UUID(int=base + index) for index in range(count)]
 
 
@@ -227,27 +236,19 @@ async def import_fec(
         postings.append(entry_service.Posting(entry_id, _draft(entry, problems)))
     if problems:
         raise refuse(problems)
-    context = await entry_service.load_context(session, ledger.code, postings)
-    try:
-        checked = entry_service.check_postings(
-            context,
-            postings,
-            now=now,
-            status=status,
-            origin=origin,
-            batch=True,
-        )
-    except EntriesRefused as exc:
-        raise refuse(
-            [
-                LineProblem(entries[item["index"]].first_line, item["detail"])
-                for item in exc.extra["entries"]
-            ]
-        ) from None
-    for item, entry in zip(checked, entries, strict=True):
-        validated = datetime.combine(entry.valid_date, time(), PARIS).astimezone(UTC)
-        item.entry_row["validated_at"] = validated
-    await entry_service.write_postings(session, checked)
+    validated = [
+        datetime.combine(entry.valid_date, time(), PARIS).astimezone(UTC) for entry in entries
+    ]
+    await _post_all(
+        session,
+        ledger.code,
+        postings,
+        [entry.first_line for entry in entries],
+        now=now,
+        origin=origin,
+        status=status,
+        validated=validated,
+    )
     return ImportReport(
         entries=len(entries),
         lines=sum(len(e.lines) for e in entries),
@@ -255,6 +256,99 @@ async def import_fec(
         accounts_created=accounts_created,
         third_parties_created=parties_created,
         collective_marked=collective_marked,
+    )
+
+
+async def _post_all(
+    session: AsyncSession,
+    ledger_code: str,
+    postings: list[entry_service.Posting],
+    first_lines: list[int],
+    *,
+    now: datetime,
+    origin: str,
+    status: str,
+    validated: list[datetime] | None = None,
+) -> None:
+    """Check every posting as a batch would, then write them all; a refusal names each entry
+    by the line it starts on in the file."""
+    context = await entry_service.load_context(session, ledger_code, postings)
+    try:
+        checked = entry_service.check_postings(
+            context, postings, now=now, status=status, origin=origin, batch=True
+        )
+    except EntriesRefused as exc:
+        raise refuse(
+            [
+                LineProblem(first_lines[item["index"]], item["detail"])
+                for item in exc.extra["entries"]
+            ]
+        ) from None
+    if validated is not None:
+        for item, instant in zip(checked, validated, strict=True):
+            item.entry_row["validated_at"] = instant
+    await entry_service.write_postings(session, checked)
+
+
+async def import_csv(
+    session: AsyncSession,
+    ledger_code: str,
+    parsed: CsvFile,
+    *,
+    first_id: uuid.UUID,
+    now: datetime,
+    origin: str = entry_service.ORIGIN_PRIMARY,
+    status: str = entry_service.POSTED,
+) -> ImportReport:
+    """Post the entries of a parsed CSV, all or none; raise ImportRefused listing every row at
+    fault."""
+    ledger = await ledger_service.get_ledger(session, ledger_code)
+    problems: list[LineProblem] = list(parsed.problems)
+    postings = []
+    for entry_id, entry in zip(
+        entry_ids(first_id, len(parsed.entries)), parsed.entries, strict=True
+    ):
+        lines = [
+            entry_service.LineDraft(
+                account=line.account,
+                debit=line.debit,
+                credit=line.credit,
+                label=None
+                if line.label is None
+                else _text(line.label, 500, line.line, "line_label", problems),
+                third_party=line.third_party,
+            )
+            for line in entry.lines
+        ]
+        draft = entry_service.EntryDraft(
+            journal=entry.journal,
+            date=entry.date,
+            label=_text(entry.label, 500, entry.first_line, "label", problems),
+            lines=lines,
+            reference=None
+            if entry.reference is None
+            else _text(entry.reference, 100, entry.first_line, "reference", problems),
+            document_date=entry.document_date,
+        )
+        postings.append(entry_service.Posting(entry_id, draft))
+    if problems:
+        raise refuse(problems)
+    await _post_all(
+        session,
+        ledger.code,
+        postings,
+        [entry.first_line for entry in parsed.entries],
+        now=now,
+        origin=origin,
+        status=status,
+    )
+    return ImportReport(
+        entries=len(postings),
+        lines=sum(len(e.lines) for e in parsed.entries),
+        journals_created=[],
+        accounts_created=[],
+        third_parties_created=[],
+        collective_marked=[],
     )
 
 

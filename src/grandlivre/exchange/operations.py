@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Self
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.entry import service as entry_service
 from grandlivre.exchange import importer
+from grandlivre.exchange.csv_layout import parse_csv
 from grandlivre.exchange.fec_import import parse_fec
 from grandlivre.ledger import service as ledger_service
 from grandlivre.store import AlreadyApplied, OpContext, Operation
@@ -18,14 +20,13 @@ from grandlivre.store import operations as codec
 
 
 @dataclass(frozen=True)
-class ImportFec(Operation[importer.ImportReport]):
-    """Import a FEC into a ledger with no entries, all of it or nothing.
+class _FileImport(Operation[importer.ImportReport]):
+    """An import of a file, all of it or nothing.
 
-    Journaled with the file's text, decoded: a replay reads the same file again, and checks
-    every rule again against the books as they are then.
+    Journaled with the file's text, decoded: a replay reads the same file again and checks
+    every rule again against the books as they are then. Its entries' ids run from `first_id`
+    (importer.entry_ids), so the first of them being there tells a replay it was applied.
     """
-
-    name: ClassVar[str] = "exchange.import_fec"
 
     ledger: str
     text: str
@@ -33,22 +34,19 @@ class ImportFec(Operation[importer.ImportReport]):
     now: datetime
 
     async def apply(self, session: AsyncSession, ctx: OpContext) -> importer.ImportReport:
-        """Import it; in a replay, its first entry there already means it was."""
+        """Import the file; in a replay, its first entry there already means it was."""
         if ctx.replaying and await entry_service.entry_exists(
             session, importer.entry_ids(self.first_id, 1)[0]
         ):
             raise AlreadyApplied(str(self.first_id))
         ledger = await ledger_service.get_ledger(session, self.ledger)
-        parsed = parse_fec(self.text, decimals=ledger.decimals)
-        return await importer.import_fec(
-            session,
-            self.ledger,
-            parsed,
-            first_id=self.first_id,
-            now=self.now,
-            origin=ctx.origin,
-            status=ctx.entry_status,
-        )
+        return await self.run(session, ctx, ledger.decimals)
+
+    @abstractmethod
+    async def run(
+        self, session: AsyncSession, ctx: OpContext, decimals: int
+    ) -> importer.ImportReport:
+        """Read the file and import it."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the journaled form."""
@@ -70,4 +68,46 @@ class ImportFec(Operation[importer.ImportReport]):
         )
 
 
-OPERATIONS: tuple[type[Operation[Any]], ...] = (ImportFec,)
+@dataclass(frozen=True)
+class ImportFec(_FileImport):
+    """Import a FEC into a ledger with no entries (exchange/importer.py)."""
+
+    name: ClassVar[str] = "exchange.import_fec"
+
+    async def run(
+        self, session: AsyncSession, ctx: OpContext, decimals: int
+    ) -> importer.ImportReport:
+        """Read the FEC and import it."""
+        return await importer.import_fec(
+            session,
+            self.ledger,
+            parse_fec(self.text, decimals=decimals),
+            first_id=self.first_id,
+            now=self.now,
+            origin=ctx.origin,
+            status=ctx.entry_status,
+        )
+
+
+@dataclass(frozen=True)
+class ImportCsv(_FileImport):
+    """Post the entries of a CSV in the layout of exchange/csv_layout.py."""
+
+    name: ClassVar[str] = "exchange.import_csv"
+
+    async def run(
+        self, session: AsyncSession, ctx: OpContext, decimals: int
+    ) -> importer.ImportReport:
+        """Read the CSV and post its entries."""
+        return await importer.import_csv(
+            session,
+            self.ledger,
+            parse_csv(self.text, decimals=decimals),
+            first_id=self.first_id,
+            now=self.now,
+            origin=ctx.origin,
+            status=ctx.entry_status,
+        )
+
+
+OPERATIONS: tuple[type[Operation[Any]], ...] = (ImportFec, ImportCsv)

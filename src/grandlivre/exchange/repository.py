@@ -166,6 +166,7 @@ class LedgerLine:
 
     entry_id: uuid.UUID
     entry_date: date
+    document_date: date
     journal: str
     number: int | None
     label: str
@@ -183,6 +184,8 @@ async def validated_lines(
     *,
     after: tuple[date, uuid.UUID] | None,
     entries: int,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> list[LedgerLine]:
     """Return the lines of the next `entries` validated entries after the (date, id) key, in
     (date, id, position) order: two range scans of ix_entries_ledger_date_id and the lines."""
@@ -194,10 +197,15 @@ async def validated_lines(
     )
     if after is not None:
         page = page.where(tuple_(Entry.entry_date, Entry.id) > tuple_(*after))
+    if date_from is not None:
+        page = page.where(Entry.entry_date >= date_from)
+    if date_to is not None:
+        page = page.where(Entry.entry_date <= date_to)
     query = (
         select(
             Entry.id.label("entry_id"),
             Entry.entry_date,
+            Entry.document_date,
             Journal.code.label("journal"),
             Entry.number,
             Entry.label,
@@ -220,6 +228,7 @@ async def validated_lines(
         LedgerLine(
             entry_id=r.entry_id,
             entry_date=r.entry_date,
+            document_date=r.document_date,
             journal=r.journal,
             number=r.number,
             label=r.label,

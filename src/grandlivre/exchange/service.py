@@ -22,12 +22,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.errors import SirenRequired
-from grandlivre.exchange import beancount
+from grandlivre.exchange import beancount, csv_layout
 from grandlivre.exchange import repository as repo
 from grandlivre.exchange.fec import FecFormat, encode_rows, fec_amount, fec_date, header
 from grandlivre.exchange.repository import FecLine, JournalRow, LedgerLine
 from grandlivre.fiscal import service as fiscal_service
 from grandlivre.ledger import service as ledger_service
+from grandlivre.money import format_amount
 from grandlivre.store import Store
 
 # The books are French: an entry validated at 23:30 UTC on 31 December was validated on
@@ -177,9 +178,64 @@ async def ledger_head(session: AsyncSession, ledger_code: str) -> LedgerHead:
 
 
 async def _page(
-    ledger_id: uuid.UUID, after: tuple[date, uuid.UUID] | None, session: AsyncSession
+    ledger_id: uuid.UUID,
+    after: tuple[date, uuid.UUID] | None,
+    date_from: date | None,
+    date_to: date | None,
+    session: AsyncSession,
 ) -> list[LedgerLine]:
-    return await repo.validated_lines(session, ledger_id, after=after, entries=CHUNK_ENTRIES)
+    return await repo.validated_lines(
+        session,
+        ledger_id,
+        after=after,
+        entries=CHUNK_ENTRIES,
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+async def ledger_lines(
+    store: Store,
+    ledger_id: uuid.UUID,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> AsyncIterator[list[LedgerLine]]:
+    """Yield the lines of the validated entries, by (date, id), `CHUNK_ENTRIES` entries at a
+    time, one query each."""
+    after: tuple[date, uuid.UUID] | None = None
+    while True:
+        lines = await store.read(partial(_page, ledger_id, after, date_from, date_to))
+        if not lines:
+            return
+        yield lines
+        after = (lines[-1].entry_date, lines[-1].entry_id)
+
+
+async def entries_csv_chunks(
+    store: Store, head: LedgerHead, date_from: date | None, date_to: date | None
+) -> AsyncIterator[bytes]:
+    """Yield the validated entries as CSV in the import's layout, one row per line."""
+    yield csv_layout.header().encode()
+    async for lines in ledger_lines(store, head.ledger_id, date_from, date_to):
+        rows = []
+        for line in lines:
+            amount = format_amount(abs(line.amount), head.decimals)
+            rows.append(
+                (
+                    str(line.entry_id),
+                    line.journal,
+                    csv_layout.export_date(line.entry_date),
+                    csv_layout.export_date(line.document_date),
+                    line.label,
+                    line.reference or "",
+                    line.account,
+                    line.party_code or "",
+                    line.line_label or "",
+                    csv_layout.french_amount(amount) if line.amount > 0 else "",
+                    csv_layout.french_amount(amount) if line.amount < 0 else "",
+                )
+            )
+        yield csv_layout.write_rows(rows).encode()
 
 
 async def beancount_chunks(store: Store, head: LedgerHead) -> AsyncIterator[bytes]:
@@ -190,17 +246,12 @@ async def beancount_chunks(store: Store, head: LedgerHead) -> AsyncIterator[byte
     balances: dict[str, int] = {}
     first: date | None = None
     last: date | None = None
-    after: tuple[date, uuid.UUID] | None = None
-    while True:
-        lines = await store.read(partial(_page, head.ledger_id, after))
-        if not lines:
-            break
+    async for lines in ledger_lines(store, head.ledger_id):
         for line in lines:
             name = beancount.account_name(line.account, line.account_name)
             balances[name] = balances.get(name, 0) + line.amount
         first = first or lines[0].entry_date
         last = lines[-1].entry_date
-        after = (last, lines[-1].entry_id)
         yield beancount.transactions(lines, head.currency, head.decimals).encode()
     if first is not None and last is not None:
         yield beancount.closing(
