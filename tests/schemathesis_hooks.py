@@ -35,6 +35,12 @@ RULES_OF_THE_BOOKS = frozenset(
         "third-party-account-mismatch",
         "third-party-required",
         "drafts-refused",  # the rules of a posting, for drafts validated together
+        "import-refused",  # the FEC's and the CSV layout's rules, for a file's text
+        "unknown-line",  # a match's lines: lines of the account the ledger holds
+        "draft-line",  # of validated entries
+        "match-third-party-mismatch",  # of one third party
+        "unbalanced-match",  # summing to zero
+        "invalid-match-date",  # dated no earlier than its latest line
     }
 )
 

@@ -34,6 +34,8 @@ from grandlivre.fiscal import service as fiscal_service
 from grandlivre.ledger import api as ledger_api
 from grandlivre.ledger import operations as ledger_operations
 from grandlivre.ledger import service as ledger_service
+from grandlivre.lettering import api as lettering_api
+from grandlivre.lettering import operations as lettering_operations
 from grandlivre.ops import health
 from grandlivre.ops.body_limit import BodyLimitMiddleware
 from grandlivre.ops.client_ip import parse_networks
@@ -62,6 +64,7 @@ def operations() -> Registry:
         *closing_operations.OPERATIONS,
         *party_operations.OPERATIONS,
         *exchange_operations.OPERATIONS,
+        *lettering_operations.OPERATIONS,
         *auth_operations.OPERATIONS,
     )
 
@@ -231,6 +234,7 @@ def create_app(
     app.include_router(closing_api.router)
     app.include_router(entry_api.router)
     app.include_router(party_api.router)
+    app.include_router(lettering_api.router)
     app.include_router(report_router)
     app.include_router(exchange_api.router)
     app.include_router(keys_api.router)

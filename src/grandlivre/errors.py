@@ -6,14 +6,18 @@ responses, so a problem looks the same whichever layer found it.
 
     DomainError
     ├── NotFound (404): LedgerNotFound, AccountNotFound, EntryNotFound, JournalNotFound,
-    │                   KeyNotFound, FiscalYearNotFound, PeriodNotFound, ThirdPartyNotFound
+    │                   KeyNotFound, FiscalYearNotFound, PeriodNotFound, ThirdPartyNotFound,
+    │                   MatchNotFound
     ├── Conflict (409): LedgerExists, AccountExists, JournalExists, AlreadyReversed,
     │                   ReversalOfReversal, AccountInUse, FiscalYearExists,
     │                   FiscalYearNotNext, FiscalYearClosed, PeriodLocked, EntryIsDraft,
+    │                   LineAlreadyMatched, MatchCodeInUse,
     │                   SirenRequired, LedgerNotEmpty, ...
     ├── Unprocessable (422): UnbalancedEntry, UnknownAccount, InactiveAccount, UnknownJournal,
     │                        InvalidAmount, InvalidDate, InvalidText, IdempotencyKeyReused,
     │                        InvalidCursor, NoFiscalYear, InvalidFiscalYear, EntriesRefused,
+    │                        UnknownLine, DraftLine, MatchThirdPartyMismatch, UnbalancedMatch,
+    │                        InvalidMatchDate,
     │                        DraftsRefused, InvalidIdentifier, ThirdPartyRequired,
     │                        ImportRefused, ...
     ├── Unauthorized (401), Forbidden (403), RateLimited (429)
@@ -432,6 +436,62 @@ class InvalidReversalDate(Unprocessable):
 
     type = "invalid-reversal-date"
     title = "Invalid reversal date"
+
+
+class MatchNotFound(NotFound):
+    """The account has no live match with that code."""
+
+    type = "match-not-found"
+    title = "Match not found"
+
+
+class LineAlreadyMatched(Conflict):
+    """A line is matched already: unmatch its match first."""
+
+    type = "line-already-matched"
+    title = "Line already matched"
+
+
+class MatchCodeInUse(Conflict):
+    """A live match of the account holds that code already."""
+
+    type = "match-code-in-use"
+    title = "Match code in use"
+
+
+class UnknownLine(Unprocessable):
+    """A line named by a match is not a line of this account in this ledger."""
+
+    type = "unknown-line"
+    title = "Unknown line"
+
+
+class DraftLine(Unprocessable):
+    """A draft is outside the books: its lines are matched once it is validated."""
+
+    type = "draft-line"
+    title = "Line of a draft"
+
+
+class MatchThirdPartyMismatch(Unprocessable):
+    """The lines of a match name another third party than the match, or several."""
+
+    type = "match-third-party-mismatch"
+    title = "Lines of another third party"
+
+
+class UnbalancedMatch(Unprocessable):
+    """The lines of a match do not sum to zero."""
+
+    type = "unbalanced-match"
+    title = "Unbalanced match"
+
+
+class InvalidMatchDate(Unprocessable):
+    """A match cannot be dated before the latest of its lines."""
+
+    type = "invalid-match-date"
+    title = "Invalid match date"
 
 
 class EntryImmutable(DomainError):

@@ -46,7 +46,7 @@ Kind = Literal["text", "amount", "date", "integer"]
 Cell = str | int | Decimal | date | None
 
 
-def chosen_format(request: Request) -> Format:
+async def chosen_format(request: Request) -> Format:
     """Pick the representation the Accept header prefers: JSON unless CSV or XLSX is asked.
 
     The highest q wins, then an exact media type over a wildcard, then JSON, CSV, XLSX in

@@ -37,6 +37,8 @@ IDS = {
     "keyed": "01a20ba4-0000-7000-8000-000000000006",
     "reversal": "01a20ba4-0000-7000-8000-000000000007",
     "key": "01a20ba4-0000-7000-8000-000000000008",
+    "match": "01a20ba4-0000-7000-8000-0000000000a1",
+    "match2": "01a20ba4-0000-7000-8000-0000000000a2",
     "batch1": "01a20ba4-0000-7000-8000-000000000009",
     "batch2": "01a20ba4-0000-7000-8000-00000000000a",
     "draft": "01a20ba4-0000-7000-8000-00000000000b",
@@ -45,6 +47,7 @@ IDS = {
     "year-opening": "01a20ba4-0000-7000-8000-00000000000e",
     "import-ledger": "01a20ba4-0000-7000-8000-00000000000f",
     "import": "01a20ba4-0000-7000-8000-000000000010",
+    "csv-import": "01a20ba4-0000-7000-8000-000000001000",
 }
 DRAFT_LINES = [
     {"account": "411000", "credit": None, "debit": "60.00", "label": None, "third_party": "FMT1"},
@@ -190,6 +193,63 @@ ROWS: list[tuple[str, dict[str, Any]]] = [
         "third_party.update",
         {"changes": {"name": "Client Format 1"}, "code": "FMT1", "ledger": "fmt"},
     ),
+    # Since payment terms: given on creation, and changed.
+    (
+        "third_party.create",
+        {
+            "account": None,
+            "code": "FMT2",
+            "kind": "supplier",
+            "ledger": "fmt",
+            "name": "Fournisseur Fmt",
+            "now": NOW,
+            "payment_terms_days": 45,
+            "siren": None,
+            "vat_number": None,
+        },
+    ),
+    (
+        "third_party.update",
+        {"changes": {"payment_terms_days": 60}, "code": "FMT2", "ledger": "fmt"},
+    ),
+    # F-1 and its reversal matched on 411900 (the next code, the lines' date), unmatched, and
+    # matched again under a code given.
+    (
+        "lettering.match",
+        {
+            "account": "411900",
+            "code": None,
+            "date": None,
+            "ledger": "fmt",
+            "lines": [
+                {"entry_id": IDS["entry"], "position": 0},
+                {"entry_id": IDS["reversal"], "position": 0},
+            ],
+            "match_id": IDS["match"],
+            "now": NOW,
+            "third_party": None,
+        },
+    ),
+    (
+        "lettering.unmatch",
+        {"account": "411900", "code": "A", "ledger": "fmt", "match_id": IDS["match"], "now": NOW},
+    ),
+    (
+        "lettering.match",
+        {
+            "account": "411900",
+            "code": "K",
+            "date": "2026-12-01",
+            "ledger": "fmt",
+            "lines": [
+                {"entry_id": IDS["entry"], "position": 0},
+                {"entry_id": IDS["reversal"], "position": 0},
+            ],
+            "match_id": IDS["match2"],
+            "now": NOW,
+            "third_party": None,
+        },
+    ),
     *(
         (
             "entry.post",
@@ -260,6 +320,18 @@ ROWS: list[tuple[str, dict[str, Any]]] = [
             "|50,00|0,00|||20260111||\r\n"
             + "VE|Ventes|1|20260110|706000|Prestations de services|||F-9|20260110|Facture"
             "|0,00|50,00|||20260111||\r\n",
+        },
+    ),
+    (
+        "exchange.import_csv",
+        {
+            "first_id": IDS["csv-import"],
+            "ledger": "fmtimp",
+            "now": NOW,
+            "text": "entry;journal;date;document_date;label;reference;account;third_party;"
+            "line_label;debit;credit\r\n"
+            "a;OD;15/01/2026;;Virement;CSV-1;512000;;;7,00;\r\n"
+            "a;OD;15/01/2026;;Virement;CSV-1;580000;;;;7,00\r\n",
         },
     ),
 ]
@@ -362,6 +434,23 @@ async def test_rows_of_the_earlier_format_replay_with_their_effect(
         ledger[0]["id"],
     )
     assert [r["collective"] for r in collective] == [True]
+    terms = await cluster.fetch(
+        database,
+        "SELECT code, payment_terms_days FROM third_parties WHERE ledger_id = $1 ORDER BY code",
+        ledger[0]["id"],
+    )
+    assert [(r["code"], r["payment_terms_days"]) for r in terms] == [("FMT1", 30), ("FMT2", 60)]
+    matches = await cluster.fetch(
+        database,
+        "SELECT m.id, m.code, m.match_date::text AS day, m.unmatched_at IS NULL AS live, "
+        "(SELECT count(*) FROM matched_lines l WHERE l.match_id = m.id) AS lines "
+        "FROM matches m WHERE m.ledger_id = $1 ORDER BY m.id",
+        ledger[0]["id"],
+    )
+    assert [(str(r["id"]), r["code"], r["day"], r["live"], r["lines"]) for r in matches] == [
+        (IDS["match"], "A", "2026-11-30", False, 0),
+        (IDS["match2"], "K", "2026-12-01", True, 2),
+    ]
     keyed = await cluster.fetch(
         database, "SELECT status_code FROM idempotency_keys WHERE key = 'order-2'"
     )
@@ -400,6 +489,8 @@ async def test_rows_of_the_earlier_format_replay_with_their_effect(
     assert [(r["reference"], r["validated_at"].isoformat(), r["name"]) for r in imported] == [
         ("F-9", "2026-01-10T23:00:00+00:00", "Client importé")
     ]
+    csv = await cluster.fetch(database, "SELECT id, origin FROM entries WHERE reference = 'CSV-1'")
+    assert [(str(r["id"]), r["origin"]) for r in csv] == [(IDS["csv-import"], "fallback")]
 
 
 async def test_a_row_whose_arguments_cannot_be_read_becomes_a_visible_conflict(

@@ -70,6 +70,7 @@ async def test_a_customer_goes_under_411000_and_a_supplier_under_401000(
         "account": "411000",
         "siren": SIREN,
         "vat_number": VAT,
+        "payment_terms_days": 30,
     }
     supplier = await make_party(client, ledger, "MARTIN", "supplier")
     assert supplier["account"] == "401000"
@@ -157,6 +158,31 @@ async def test_a_third_party_is_renamed_and_its_identifiers_cleared(
     assert (await client.get(path)).json() == changed.json()
     assert_problem(await client.patch(path, json={}), 422, "validation-error")
     assert_problem(await client.patch(path, json={"kind": "supplier"}), 422, "validation-error")
+
+
+async def test_payment_terms_are_set_and_changed_from_0_to_365_days(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    net45 = await make_party(client, ledger, "NET45", payment_terms_days=45)
+    cash = await make_party(client, ledger, "CASH", payment_terms_days=0)
+    assert (net45["payment_terms_days"], cash["payment_terms_days"]) == (45, 0)
+    path = url(ledger, "third-parties", "NET45")
+    changed = await client.patch(path, json={"payment_terms_days": 60})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["payment_terms_days"] == 60
+    assert (await client.get(path)).json() == changed.json()
+    for bad in (-1, 366, "30", None, True, 30.5):
+        assert_problem(
+            await client.patch(path, json={"payment_terms_days": bad}), 422, "validation-error"
+        )
+        body = {"code": "BAD", "name": "x", "kind": "customer", "payment_terms_days": bad}
+        assert_problem(
+            await client.post(url(ledger, "third-parties"), json=body), 422, "validation-error"
+        )
+    assert (await client.get(path)).json()["payment_terms_days"] == 60
+    assert_problem(
+        await client.get(url(ledger, "third-parties", "BAD")), 404, "third-party-not-found"
+    )
 
 
 async def test_only_42x_to_46x_accounts_are_marked_collective(

@@ -36,8 +36,8 @@ def request_with(accept: str | None) -> Request:
         ("text/csv;q=0, */*", "json"),
     ],
 )
-def test_accept_picks_the_representation(accept: str | None, expected: str) -> None:
-    assert chosen_format(request_with(accept)) == expected
+async def test_accept_picks_the_representation(accept: str | None, expected: str) -> None:
+    assert await chosen_format(request_with(accept)) == expected
 
 
 SHEET = Sheet(

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -128,6 +129,12 @@ class ThirdParty(Mirrored, Base):
     siren: Mapped[str | None] = mapped_column(String(9))
     vat_number: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payment_terms_days: Mapped[int] = mapped_column(
+        SmallInteger,
+        default=30,
+        server_default="30",
+        doc="Days from an invoice's date to its due date (Code de commerce L441-10: 30).",
+    )
 
 
 class Journal(Mirrored, Base):
@@ -418,3 +425,62 @@ class FallbackGate(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     closed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+LIVE_MATCH = "unmatched_at IS NULL"
+
+
+class Match(Mirrored, Base):
+    """A lettrage: lines of one account (and third party) that sum to zero, under a code.
+
+    Metadata on lines, never a change to an entry or its hash: the FEC's EcritureLet (`code`)
+    and DateLet (`match_date`). An unmatch sets `unmatched_at` and keeps the row as history;
+    a code is unique among the live matches of an account.
+    """
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        Index(
+            "ix_matches_live_code",
+            "account_id",
+            "code",
+            unique=True,
+            postgresql_where=text(LIVE_MATCH),
+            sqlite_where=text(LIVE_MATCH),
+        ),
+        # Codes in their sequence's order (A..Z, AA..): the account's last one, a page of them.
+        Index("ix_matches_account_code_order", "account_id", text("length(code)"), "code"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, doc="From the id factory.")
+    ledger_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledgers.id"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    third_party_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("third_parties.id"), default=None, doc="The third party of all its lines."
+    )
+    code: Mapped[str] = mapped_column(String(8), doc="The FEC's EcritureLet: A..Z, AA..ZZ, ...")
+    match_date: Mapped[date] = mapped_column(Date, doc="The FEC's DateLet.")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    unmatched_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=None, doc="When it was unmatched; null while it holds its lines."
+    )
+
+
+class MatchedLine(Mirrored, Base):
+    """Which match holds a line: `match_id` null once unmatched (updated, never deleted).
+
+    A line is matched when its row names a match, which is then live: an unmatch nulls the
+    lines of its match in the same transaction.
+    """
+
+    __tablename__ = "matched_lines"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["entry_id", "position"], ["entry_lines.entry_id", "entry_lines.position"]
+        ),
+        Index("ix_matched_lines_match_id", "match_id"),
+    )
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    match_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("matches.id"), default=None)

@@ -82,6 +82,7 @@ async def get_third_party(ledger: str, code: CodePath, store: StoreDep) -> Third
 async def update_third_party(
     ledger: str, code: CodePath, body: ThirdPartyUpdate, store: StoreDep
 ) -> ThirdPartyRead:
-    """Rename a third party, or change or clear its SIREN or VAT number."""
+    """Rename a third party, change or clear its SIREN or VAT number, or change its payment
+    terms."""
     op = UpdateThirdParty(ledger=ledger, code=code, changes=body.to_changes())
     return ThirdPartyRead.of(await store.execute(op))

@@ -21,6 +21,19 @@ def _kind(value: Any) -> service.Kind:
     return cast(service.Kind, value)
 
 
+def _days_or_none(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected a number of days, got {type(value).__name__}")
+    return value
+
+
+def _change(name: str, value: Any) -> Any:
+    """Decode one journaled change of a third party (its terms a number, the rest text)."""
+    return _days_or_none(value) if name == "payment_terms_days" else codec.text_or_none(value)
+
+
 @dataclass(frozen=True)
 class CreateThirdParty(Operation[service.PartyView]):
     """Open a third party under a collective account."""
@@ -38,9 +51,10 @@ class CreateThirdParty(Operation[service.PartyView]):
         return await service.create_party(session, self.ledger, self.spec, now=self.now)
 
     def to_json(self) -> dict[str, Any]:
-        """Return the journaled form."""
+        """Return the journaled form (`payment_terms_days` only when given: rows written
+        before payment terms existed have none, and read back the same)."""
         spec = self.spec
-        return {
+        data: dict[str, Any] = {
             "ledger": self.ledger,
             "code": spec.code,
             "name": spec.name,
@@ -50,6 +64,9 @@ class CreateThirdParty(Operation[service.PartyView]):
             "vat_number": spec.vat_number,
             "now": codec.iso(self.now),
         }
+        if spec.payment_terms_days is not None:
+            data["payment_terms_days"] = spec.payment_terms_days
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -63,6 +80,7 @@ class CreateThirdParty(Operation[service.PartyView]):
                 account=codec.text_or_none(data["account"]),
                 siren=codec.text_or_none(data["siren"]),
                 vat_number=codec.text_or_none(data["vat_number"]),
+                payment_terms_days=_days_or_none(data.get("payment_terms_days")),
             ),
             now=codec.instant(data["now"]),
         )
@@ -70,7 +88,7 @@ class CreateThirdParty(Operation[service.PartyView]):
 
 @dataclass(frozen=True)
 class UpdateThirdParty(Operation[service.PartyView]):
-    """Rename a third party or change its SIREN or VAT number."""
+    """Rename a third party or change its SIREN, VAT number or payment terms."""
 
     name: ClassVar[str] = "third_party.update"
 
@@ -98,7 +116,7 @@ class UpdateThirdParty(Operation[service.PartyView]):
             code=codec.text(data["code"]),
             changes=service.PartyChanges(
                 given=frozenset(changes),
-                **{name: codec.text_or_none(value) for name, value in changes.items()},
+                **{name: _change(name, value) for name, value in changes.items()},
             ),
         )
 

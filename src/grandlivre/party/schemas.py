@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 from stdnum.eu import vat as eu_vat
 
@@ -49,6 +49,29 @@ VatNumber = Annotated[
 Kind = Literal["customer", "supplier", "other"]
 
 
+def _json_integer(value: Any) -> Any:
+    # A JSON integer, 30 or 30.0 (the same number to JSON Schema); never "30" or true.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise PydanticCustomError("int_type", "expected a JSON integer, such as 30")
+
+
+PaymentTerms = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=365,
+        examples=[30],
+        description="Days from an invoice's date to its due date, 0 to 365 (the aged balance "
+        "ages open items from it); 30 when left out, the Code de commerce's default "
+        "(L441-10).",
+    ),
+    BeforeValidator(_json_integer),
+]
+
+
 def _agree(siren: str | None, vat_number: str | None) -> None:
     if siren and vat_number and vat_number.startswith("FR") and vat_number[4:] != siren:
         raise PydanticCustomError(
@@ -72,6 +95,7 @@ class ThirdPartyCreate(WriteModel):
     )
     siren: Annotated[Siren | None, NotNull()] = None
     vat_number: Annotated[VatNumber | None, NotNull()] = None
+    payment_terms_days: PaymentTerms = service.DEFAULT_PAYMENT_TERMS_DAYS
 
     @model_validator(mode="after")
     def _rules(self) -> ThirdPartyCreate:
@@ -97,6 +121,7 @@ class ThirdPartyCreate(WriteModel):
             account=self.account,
             siren=self.siren,
             vat_number=self.vat_number,
+            payment_terms_days=self.payment_terms_days,
         )
 
 
@@ -107,6 +132,7 @@ class ThirdPartyUpdate(WriteModel):
     name: Annotated[Name | None, NotNull()] = None
     siren: Siren | None = None
     vat_number: VatNumber | None = None
+    payment_terms_days: Annotated[PaymentTerms | None, NotNull()] = None
 
     @staticmethod
     def schema_rules(schema: dict[str, Any]) -> None:
@@ -116,7 +142,9 @@ class ThirdPartyUpdate(WriteModel):
     @model_validator(mode="after")
     def _something(self) -> ThirdPartyUpdate:
         if not self.model_fields_set:
-            raise PydanticCustomError("missing", "give name, siren, vat_number or several")
+            raise PydanticCustomError(
+                "missing", "give name, siren, vat_number, payment_terms_days or several"
+            )
         _agree(self.siren, self.vat_number)
         return self
 
@@ -127,6 +155,7 @@ class ThirdPartyUpdate(WriteModel):
             name=self.name,
             siren=self.siren,
             vat_number=self.vat_number,
+            payment_terms_days=self.payment_terms_days,
         )
 
 
@@ -139,6 +168,7 @@ class ThirdPartyRead(BaseModel):
     account: str = Field(description="The collective account it is an auxiliary account of.")
     siren: str | None
     vat_number: str | None
+    payment_terms_days: int = Field(description="Days from an invoice's date to its due date.")
     created_at: datetime
 
     @classmethod
@@ -151,6 +181,7 @@ class ThirdPartyRead(BaseModel):
             account=view.account,
             siren=view.siren,
             vat_number=view.vat_number,
+            payment_terms_days=view.payment_terms_days,
             created_at=view.created_at,
         )
 

@@ -17,6 +17,8 @@ from grandlivre.party import repository as repo
 Kind = Literal["customer", "supplier", "other"]
 # Where a customer's and a supplier's auxiliary accounts go when the client names none.
 DEFAULT_ACCOUNTS: dict[str, str] = {"customer": "411000", "supplier": "401000"}
+# Days from an invoice to its due date when none is agreed: the Code de commerce's (L441-10).
+DEFAULT_PAYMENT_TERMS_DAYS = 30
 
 
 def party_id(ledger_id: uuid.UUID, code: str) -> uuid.UUID:
@@ -35,11 +37,13 @@ class PartyView:
     siren: str | None
     vat_number: str | None
     created_at: datetime
+    payment_terms_days: int
 
 
 @dataclass(frozen=True)
 class PartySpec:
-    """A third party to create, as the client sent it (its account: a default by kind)."""
+    """A third party to create, as the client sent it (its account: a default by kind; its
+    payment terms: None in a journal row written before they existed, the default)."""
 
     code: str
     name: str
@@ -47,6 +51,14 @@ class PartySpec:
     account: str | None = None
     siren: str | None = None
     vat_number: str | None = None
+    payment_terms_days: int | None = None
+
+    @property
+    def terms(self) -> int:
+        """The payment terms it is created with."""
+        if self.payment_terms_days is None:
+            return DEFAULT_PAYMENT_TERMS_DAYS
+        return self.payment_terms_days
 
 
 @dataclass(frozen=True)
@@ -58,8 +70,9 @@ class PartyChanges:
     name: str | None = None
     siren: str | None = None
     vat_number: str | None = None
+    payment_terms_days: int | None = None
 
-    FIELDS = ("name", "siren", "vat_number")
+    FIELDS = ("name", "siren", "vat_number", "payment_terms_days")
 
 
 async def _view(session: AsyncSession, party: ThirdParty) -> PartyView:
@@ -76,6 +89,7 @@ def _view_of(party: ThirdParty, account: str) -> PartyView:
         siren=party.siren,
         vat_number=party.vat_number,
         created_at=party.created_at,
+        payment_terms_days=party.payment_terms_days,
     )
 
 
@@ -128,6 +142,7 @@ async def create_party(
         siren=spec.siren,
         vat_number=spec.vat_number,
         created_at=now,
+        payment_terms_days=spec.terms,
     )
     # A concurrent twin makes this flush fail; the store runs the unit again, and the check
     # above then answers with a conflict.
@@ -143,19 +158,20 @@ async def same_party_exists(session: AsyncSession, ledger_code: str, spec: Party
         return False
     view = await _view(session, party)
     account = spec.account or DEFAULT_ACCOUNTS.get(spec.kind)
-    return (view.name, view.kind, view.account, view.siren, view.vat_number) == (
-        spec.name,
-        spec.kind,
-        account,
-        spec.siren,
-        spec.vat_number,
-    )
+    return (
+        view.name,
+        view.kind,
+        view.account,
+        view.siren,
+        view.vat_number,
+        view.payment_terms_days,
+    ) == (spec.name, spec.kind, account, spec.siren, spec.vat_number, spec.terms)
 
 
 async def update_party(
     session: AsyncSession, ledger_code: str, code: str, changes: PartyChanges
 ) -> PartyView:
-    """Rename a third party, or change its SIREN or VAT number."""
+    """Rename a third party, or change its SIREN, VAT number or payment terms."""
     ledger = await ledger_service.get_ledger(session, ledger_code)
     party = await find_party(session, ledger, code)
     for name in changes.given:

@@ -45,6 +45,8 @@ from grandlivre.db.tables import (
     IdempotencyKey,
     Journal,
     Ledger,
+    Match,
+    MatchedLine,
     MirrorState,
     ThirdParty,
 )
@@ -64,6 +66,8 @@ MIRRORED_TABLES: tuple[Table, ...] = tuple(
         ApiKey,
         Entry,
         EntryLine,
+        Match,
+        MatchedLine,
         IdempotencyKey,
     )
 )
@@ -78,7 +82,14 @@ NATURAL_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "journals": (("ledger_id", "code"),),
     "api_keys": (("key_hash",),),
     "entries": (("reverses_id",), ("ledger_id", "seq"), ("journal_id", "fiscal_year", "number")),
+    "matches": (("account_id", "code"),),
 }
+# Natural keys that hold among live rows only (a partial unique index): the column whose value
+# takes a row out of them. A match's code is unique among the live matches of its account.
+RETIRED_BY: dict[str, str] = {"matches": "unmatched_at"}
+# References that a row giving way releases (sets null) rather than points at PostgreSQL's row:
+# the lines of a local match that lost its code are not lines of the match that won it.
+RELEASED: frozenset[tuple[str, str]] = frozenset({("matched_lines", "match_id")})
 BATCH = 5000
 STATE_ID = 1
 DEFAULT_CHUNK_ROWS = 5000
@@ -421,9 +432,14 @@ async def _missing_parents(
         for name, rows in pending.items():
             table = _BY_NAME[name]
             for fk in table.foreign_keys:
+                parent = fk.column.table.name
+                if parent == "entry_lines":  # a matched line's: lines travel with their entry
+                    if fk.parent.name != "entry_id":
+                        continue
+                    parent = "entries"
                 ids = {row[fk.parent.name] for row in rows} - {None}
                 if ids:
-                    wanted.setdefault(fk.column.table.name, set()).update(ids)
+                    wanted.setdefault(parent, set()).update(ids)
         fetched: dict[str, list[dict[str, Any]]] = {}
         for name, ids in wanted.items():
             target = _BY_NAME[name]
@@ -530,14 +546,19 @@ async def _clear_natural_conflicts(
     PostgreSQL's row, which stands for the same thing (the same account number, the same
     ledger code); a local reversal that lost its race is removed with its lines.
     """
+    retired = RETIRED_BY.get(table.name)
     for row in rows:
+        if retired is not None and row[retired] is not None:
+            continue
         for natural in NATURAL_KEYS.get(table.name, ()):
             if any(row[column] is None for column in natural):
                 continue
+            live = [table.c[retired].is_(None)] if retired is not None else []
             clash = await conn.execute(
                 select(table.c.id).where(
                     *(table.c[column] == row[column] for column in natural),
                     table.c.id != row["id"],
+                    *live,
                 )
             )
             await _make_way(conn, table, [local_id for (local_id,) in clash.all()], row["id"])
@@ -550,6 +571,7 @@ async def _make_way(
     for local_id in local_ids:
         if table.name == "entries":
             await rollup.fold(conn, await _sealed_here(conn, [local_id]), sign=-1)
+            await conn.execute(delete(MatchedLine).where(MatchedLine.entry_id == local_id))
             await conn.execute(delete(EntryLine).where(EntryLine.entry_id == local_id))
         else:
             if table.name == "accounts":
@@ -557,10 +579,11 @@ async def _make_way(
             for referring in MIRRORED_TABLES:
                 for fk in referring.foreign_keys:
                     if fk.column.table is table:
+                        released = (referring.name, fk.parent.name) in RELEASED
                         await conn.execute(
                             update(referring)
                             .where(fk.parent == local_id)
-                            .values({fk.parent.name: new_id})
+                            .values({fk.parent.name: None if released else new_id})
                         )
         await conn.execute(delete(table).where(table.c.id == local_id))
 
