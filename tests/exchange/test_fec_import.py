@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from tests.conftest import assert_problem
 from tests.entry.helpers import credit, debit, new_ledger, url, walk
-from tests.exchange.fec_checker import FEC_COLUMNS
-from tests.exchange.support import SIREN, books, party, post
+from tests.exchange.fec_checker import FEC_COLUMNS, assert_valid_fec
+from tests.exchange.support import SIREN, Y2025, books, party, post
 from tests.sealer.support import seal
 
 
@@ -322,4 +322,96 @@ async def test_an_import_needs_an_empty_ledger_and_a_file(
         "import-refused",
     )
     assert body["problems"][0]["line"] == 0
+    assert await entries_of(client, target) == []
+
+
+async def test_lettering_goes_out_as_ecriturelet_and_comes_back_as_matches(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    source = await books(client)
+    invoice = next(e for e in await entries_of(client, source) if e["reference"] == "F-001")
+    payment = await post(
+        client,
+        source,
+        journal="BQ",
+        date="2025-06-15",
+        label="Règlement F-001",
+        reference="VIR-2",
+        lines=[debit("512000", "1200.00"), party(credit("411000", "1200.00"), "DUPONT")],
+    )
+    matched = await client.post(
+        url(source, "accounts", "411000", "matches"),
+        json={
+            "lines": [
+                {"entry_id": invoice["id"], "position": 0},
+                {"entry_id": payment["id"], "position": 1},
+            ]
+        },
+    )
+    assert matched.status_code == 201, matched.text
+    await seal(app)
+    original = await export(client, source, 2025)
+    rows = assert_valid_fec(f"{SIREN}FEC20251231.txt", original, **Y2025)
+    lettered = [(r["PieceRef"], r["CompteNum"], r["EcritureLet"], r["DateLet"]) for r in rows]
+    assert [row for row in lettered if row[2]] == [
+        ("VIR-2", "411000", "A", "20250615"),
+        ("F-001", "411000", "A", "20250615"),
+    ]
+
+    target = await empty_ledger(client)
+    response = await send(client, target, original)
+    assert response.status_code == 201, response.text
+    assert response.json()["matches"] == 1
+    await seal(app)
+    assert await export(client, target, 2025) == original
+    live = (await client.get(url(target, "accounts", "411000", "matches"))).json()["items"]
+    assert [(m["code"], m["date"], len(m["lines"])) for m in live] == [("A", "2025-06-15", 2)]
+
+
+async def test_lettering_that_does_not_balance_is_refused_with_its_lines(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    target = await empty_ledger(client)
+    content = fec_text(
+        [
+            row(
+                CompteNum="411000",
+                CompteLib="Clients",
+                CompAuxNum="C1",
+                CompAuxLib="Client",
+                Debit="100,00",
+                EcritureLet="A",
+                DateLet="20250120",
+            ),
+            row(CompteNum="706000", CompteLib="Prestations", Credit="100,00"),
+            row(
+                JournalCode="BQ",
+                JournalLib="Banque",
+                EcritureDate="20250120",
+                PieceDate="20250120",
+                ValidDate="20250120",
+                CompteNum="512000",
+                CompteLib="Banques",
+                Debit="90,00",
+            ),
+            row(
+                JournalCode="BQ",
+                JournalLib="Banque",
+                EcritureDate="20250120",
+                PieceDate="20250120",
+                ValidDate="20250120",
+                CompteNum="411000",
+                CompteLib="Clients",
+                CompAuxNum="C1",
+                CompAuxLib="Client",
+                Credit="90,00",
+                EcritureLet="A",
+                DateLet="20250120",
+            ),
+        ]
+    )
+    body = assert_problem(await send(client, target, content), 422, "import-refused")
+    # The lettered lines come first by journal (BQ) in the order entries are posted.
+    assert [p["line"] for p in body["problems"]] == [5]
+    assert "differ by 10.00" in body["problems"][0]["reason"]
     assert await entries_of(client, target) == []

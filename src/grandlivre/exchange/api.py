@@ -118,6 +118,9 @@ class ImportRead(BaseModel):
         description="Accounts (42x to 46x) marked collective because the file names third "
         "parties on them."
     )
+    matches: int = Field(
+        default=0, description="Lettering matches made from the file's EcritureLet and DateLet."
+    )
 
 
 class _DryRun(Exception):

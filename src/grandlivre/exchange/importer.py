@@ -23,18 +23,20 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.entry import service as entry_service
-from grandlivre.errors import EntriesRefused, ImportRefused, LedgerNotEmpty
+from grandlivre.errors import DomainError, EntriesRefused, ImportRefused, LedgerNotEmpty
 from grandlivre.exchange import repository as repo
 from grandlivre.exchange.csv_layout import CsvFile
-from grandlivre.exchange.fec_import import FecEntryIn, FecFile, LineProblem
+from grandlivre.exchange.fec_import import FecEntryIn, FecFile, FecLineIn, LineProblem
 from grandlivre.exchange.service import PARIS
 from grandlivre.ledger import service as ledger_service
+from grandlivre.lettering import service as lettering_service
 from grandlivre.party import service as party_service
 from grandlivre.schemas import clean_text
 
 ACCOUNT_NUMBER = re.compile(r"[1-8][0-9]{1,19}")
 JOURNAL_CODE = re.compile(r"[A-Z0-9]{1,8}")
 PARTY_CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,19}")
+LETTER_CODE = re.compile(r"[A-Z]{1,8}")
 # The 62 low bits of a UUIDv7 are random: the import's ids count up from the one the service
 # gave it, in the order of the file, and stay UUIDv7 (version and variant bits untouched).
 _RANDOM_BITS = (1 << 62) - 1
@@ -51,6 +53,7 @@ class ImportReport:
     accounts_created: list[str]
     third_parties_created: list[str]
     collective_marked: list[str]
+    matches: int = 0
 
 
 def entry_ids(first: uuid.UUID, count: int) -> list[uuid.UUID]:
@@ -249,6 +252,7 @@ async def import_fec(
         status=status,
         validated=validated,
     )
+    matches = await _letter(session, ledger.code, entries, postings, first_id=first_id, now=now)
     return ImportReport(
         entries=len(entries),
         lines=sum(len(e.lines) for e in entries),
@@ -256,6 +260,7 @@ async def import_fec(
         accounts_created=accounts_created,
         third_parties_created=parties_created,
         collective_marked=collective_marked,
+        matches=matches,
     )
 
 
@@ -352,6 +357,56 @@ async def import_csv(
     )
 
 
+async def _letter(
+    session: AsyncSession,
+    ledger_code: str,
+    entries: list[FecEntryIn],
+    postings: list[entry_service.Posting],
+    *,
+    first_id: uuid.UUID,
+    now: datetime,
+) -> int:
+    """Match the lines the file letters alike on an account (EcritureLet, DateLet), once they
+    are posted; raise ImportRefused naming the lines of every match that breaks a rule."""
+    groups: dict[tuple[str, str], list[tuple[FecLineIn, lettering_service.LineKey]]] = {}
+    for entry, posting in zip(entries, postings, strict=True):
+        for position, line in enumerate(entry.lines):
+            if line.letter is not None:
+                key = lettering_service.LineKey(posting.entry_id, position)
+                groups.setdefault((line.account, line.letter), []).append((line, key))
+    problems: list[LineProblem] = []
+    for (account, code), lines in groups.items():
+        first = lines[0][0].line
+        if not LETTER_CODE.fullmatch(code):
+            problems.append(
+                LineProblem(first, f"EcritureLet {code!r} is not a lettering code: 1 to 8 capitals")
+            )
+            continue
+        dates = {line.letter_date for line, _ in lines}
+        if len(dates) != 1:
+            problems.append(
+                LineProblem(first, f"the lines lettered {code} on {account} give several DateLet")
+            )
+            continue
+        spec = lettering_service.MatchSpec(
+            lines=tuple(key for _, key in lines), on=dates.pop(), code=code
+        )
+        try:
+            await lettering_service.match_lines(
+                session,
+                ledger_code,
+                account,
+                match_id=uuid.uuid5(first_id, f"match:{account}:{code}"),
+                spec=spec,
+                now=now,
+            )
+        except DomainError as exc:
+            problems.append(LineProblem(first, f"lettering {code} on {account}: {exc.detail}"))
+    if problems:
+        raise refuse(problems)
+    return len(groups)
+
+
 def _draft(entry: FecEntryIn, problems: list[LineProblem]) -> entry_service.EntryDraft:
     label = _text(entry.lines[0].label, 500, entry.first_line, "EcritureLib", problems)
     reference = _text(entry.piece_ref, 100, entry.first_line, "PieceRef", problems)
@@ -387,4 +442,5 @@ def report_json(report: ImportReport, *, dry_run: bool) -> dict[str, Any]:
         "accounts_created": report.accounts_created,
         "third_parties_created": report.third_parties_created,
         "collective_marked": report.collective_marked,
+        "matches": report.matches,
     }

@@ -9,7 +9,15 @@ from datetime import date, datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grandlivre.db.tables import Account, Entry, EntryLine, Journal, ThirdParty
+from grandlivre.db.tables import (
+    Account,
+    Entry,
+    EntryLine,
+    Journal,
+    Match,
+    MatchedLine,
+    ThirdParty,
+)
 from grandlivre.store import EntryStatus
 
 CLOSING_ROLE = "closing"
@@ -40,6 +48,8 @@ class FecLine:
     party_name: str | None
     label: str | None
     amount: int
+    letter: str | None = None
+    letter_date: date | None = None
 
 
 async def journals(session: AsyncSession, ledger_id: uuid.UUID) -> list[JournalRow]:
@@ -118,11 +128,20 @@ async def fec_lines(
             ThirdParty.name.label("party_name"),
             EntryLine.label,
             EntryLine.amount,
+            Match.code.label("letter"),
+            Match.match_date.label("letter_date"),
         )
         .select_from(Entry)
         .join(EntryLine, EntryLine.entry_id == Entry.id)
         .join(Account, Account.id == EntryLine.account_id)
         .outerjoin(ThirdParty, ThirdParty.id == EntryLine.third_party_id)
+        # A line's row names a match only while the match is live (lettering/service.py).
+        .outerjoin(
+            MatchedLine,
+            (MatchedLine.entry_id == EntryLine.entry_id)
+            & (MatchedLine.position == EntryLine.position),
+        )
+        .outerjoin(Match, Match.id == MatchedLine.match_id)
         .where(
             Entry.journal_id == journal_id,
             Entry.fiscal_year == year,
@@ -147,6 +166,8 @@ async def fec_lines(
             party_name=r.party_name,
             label=r.label,
             amount=int(r.amount),
+            letter=r.letter,
+            letter_date=r.letter_date,
         )
         for r in await session.execute(query)
     ]
