@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from grandlivre.exchange.fec_import import LineProblem
+from grandlivre.exchange.fec_import import LineProblem, read_amount
 
 COLUMNS: tuple[str, ...] = (
     "entry",
@@ -86,11 +86,6 @@ def read_date(text: str) -> date | None:
     return None
 
 
-def _amount(text: str, decimals: int) -> str | None:
-    pattern = r"[0-9]{1,15}" + (rf"(,[0-9]{{1,{decimals}}})?" if decimals else "")
-    return text.replace(",", ".") if re.fullmatch(pattern, text) else None
-
-
 def parse_csv(text: str, *, decimals: int) -> CsvFile:
     """Read the text of an entries CSV; every row that breaks a rule is in `problems`."""
     problems: list[LineProblem] = []
@@ -131,7 +126,7 @@ def parse_csv(text: str, *, decimals: int) -> CsvFile:
         for name in ("debit", "credit"):
             sides[name] = None
             if values[name]:
-                sides[name] = _amount(values[name], decimals)
+                sides[name] = read_amount(values[name], decimals)
                 if sides[name] is None:
                     problems.append(
                         LineProblem(

@@ -90,7 +90,7 @@ def _day(text: str) -> date | None:
         return None
 
 
-def _amount(text: str, decimals: int) -> str | None:
+def read_amount(text: str, decimals: int) -> str | None:
     """Return "1234.56" for "1234,56"; None when it is not an amount of the currency."""
     pattern = r"[0-9]{1,15}" + (rf"(,[0-9]{{1,{decimals}}})?" if decimals else "")
     if not re.fullmatch(pattern, text):
@@ -150,7 +150,7 @@ def _read_line(
     for name in ("Debit", "Credit"):
         if not values[name]:
             continue
-        amount = _amount(values[name], decimals)
+        amount = read_amount(values[name], decimals)
         if amount is None:
             problems.append(
                 LineProblem(
