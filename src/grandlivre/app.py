@@ -49,6 +49,7 @@ from grandlivre.party import api as party_api
 from grandlivre.party import operations as party_operations
 from grandlivre.replay import api as replay_api
 from grandlivre.report.api import router as report_router
+from grandlivre.statement import api as statement_api
 from grandlivre.store import Registry, Store, StoreConfig, registry
 from grandlivre.store.engine import create_engine
 
@@ -236,6 +237,7 @@ def create_app(
     app.include_router(party_api.router)
     app.include_router(lettering_api.router)
     app.include_router(report_router)
+    app.include_router(statement_api.router)
     app.include_router(exchange_api.router)
     app.include_router(keys_api.router)
     app.include_router(replay_api.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from tests.conftest import FIRST_DAY, assert_problem
 from tests.entry.helpers import credit, debit, post_entry, url
@@ -43,20 +44,21 @@ async def test_the_trial_balance_totals_every_account(
     assert tb["date_from"] is None
     assert tb["date_to"] is None
     assert tb["items"] == [
-        {"account": "401000", "name": "Fournisseurs", "debit": "60.00", "credit": "60.00",
-         "balance": "0.00"},
-        {"account": "411000", "name": "Clients", "debit": "120.00", "credit": "120.00",
-         "balance": "0.00"},
+        {"account": "401000", "name": "Fournisseurs", "opening": "0.00", "debit": "60.00",
+         "credit": "60.00", "balance": "0.00", "closing": "0.00"},
+        {"account": "411000", "name": "Clients", "opening": "0.00", "debit": "120.00",
+         "credit": "120.00", "balance": "0.00", "closing": "0.00"},
         {"account": "445660", "name": "TVA déductible sur autres biens et services",
-         "debit": "10.00", "credit": "0.00", "balance": "10.00"},
-        {"account": "445710", "name": "TVA collectée", "debit": "0.00", "credit": "20.00",
-         "balance": "-20.00"},
-        {"account": "512000", "name": "Banque", "debit": "120.00", "credit": "60.00",
-         "balance": "60.00"},
-        {"account": "607000", "name": "Achats de marchandises", "debit": "50.00",
-         "credit": "0.00", "balance": "50.00"},
-        {"account": "706000", "name": "Prestations de services", "debit": "0.00",
-         "credit": "100.00", "balance": "-100.00"},
+         "opening": "0.00", "debit": "10.00", "credit": "0.00", "balance": "10.00",
+         "closing": "10.00"},
+        {"account": "445710", "name": "TVA collectée", "opening": "0.00", "debit": "0.00",
+         "credit": "20.00", "balance": "-20.00", "closing": "-20.00"},
+        {"account": "512000", "name": "Banque", "opening": "0.00", "debit": "120.00",
+         "credit": "60.00", "balance": "60.00", "closing": "60.00"},
+        {"account": "607000", "name": "Achats de marchandises", "opening": "0.00",
+         "debit": "50.00", "credit": "0.00", "balance": "50.00", "closing": "50.00"},
+        {"account": "706000", "name": "Prestations de services", "opening": "0.00",
+         "debit": "0.00", "credit": "100.00", "balance": "-100.00", "closing": "-100.00"},
     ]  # fmt: skip
     assert tb["totals"] == {"debit": "360.00", "credit": "360.00", "balance": "0.00"}
 
@@ -161,3 +163,92 @@ async def test_ledgers_do_not_see_each_others_entries(
     movements = (await client.get(url(ledger, "accounts", "512000", "ledger"))).json()
     assert movements["items"] == []
     assert (await client.get(url(ledger, "entries"))).json()["items"] == []
+
+
+# -- opening, movements, closing; classes; fiscal years ----------------------------------------
+
+
+async def test_the_trial_balance_has_opening_movements_and_closing_by_account_and_class(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    await _post_quarter(client, ledger)
+    tb = (
+        await client.get(
+            url(ledger, "trial-balance"), params={"from": "2026-02-01", "to": "2026-03-31"}
+        )
+    ).json()
+    assert [
+        (i["account"], i["opening"], i["debit"], i["credit"], i["balance"], i["closing"])
+        for i in tb["items"]
+    ] == [
+        ("401000", "0.00", "60.00", "60.00", "0.00", "0.00"),
+        ("411000", "120.00", "0.00", "120.00", "-120.00", "0.00"),
+        ("445660", "0.00", "10.00", "0.00", "10.00", "10.00"),
+        ("512000", "0.00", "120.00", "60.00", "60.00", "60.00"),
+        ("607000", "0.00", "50.00", "0.00", "50.00", "50.00"),
+    ]
+    assert tb["classes"] == [
+        {"class": 4, "name": "Comptes de tiers", "opening": "120.00", "debit": "70.00",
+         "credit": "180.00", "balance": "-110.00", "closing": "10.00"},
+        {"class": 5, "name": "Comptes financiers", "opening": "0.00", "debit": "120.00",
+         "credit": "60.00", "balance": "60.00", "closing": "60.00"},
+        {"class": 6, "name": "Comptes de charges", "opening": "0.00", "debit": "50.00",
+         "credit": "0.00", "balance": "50.00", "closing": "50.00"},
+    ]  # fmt: skip
+    assert tb["totals"] == {"debit": "240.00", "credit": "240.00", "balance": "0.00"}
+
+
+async def test_a_fiscal_year_is_the_range_of_its_days(
+    client: httpx.AsyncClient, ledger: str
+) -> None:
+    await _post_quarter(client, ledger)
+    by_year = await client.get(url(ledger, "trial-balance"), params={"fiscal_year": "2026"})
+    assert by_year.status_code == 200, by_year.text
+    by_dates = await client.get(
+        url(ledger, "trial-balance"), params={"from": "2026-01-01", "to": "2026-12-31"}
+    )
+    assert by_year.json() == by_dates.json()
+    assert (by_year.json()["date_from"], by_year.json()["date_to"]) == ("2026-01-01", "2026-12-31")
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "type_"),
+    [
+        ({"fiscal_year": "2026", "from": "2026-01-01"}, 422, "invalid-date-range"),
+        ({"fiscal_year": "2026", "to": "2026-06-30"}, 422, "invalid-date-range"),
+        ({"fiscal_year": "2031"}, 404, "fiscal-year-not-found"),
+        ({"fiscal_year": "26"}, 422, "validation-error"),
+        ({"fiscal_year": "+2026"}, 422, "validation-error"),
+        ({"fiscal_year": "2026", "include_drafts": "yes"}, 422, "validation-error"),
+    ],
+    ids=["year-and-from", "year-and-to", "unknown-year", "short-year", "signed-year", "drafts"],
+)
+async def test_a_bad_fiscal_year_is_refused(
+    client: httpx.AsyncClient, ledger: str, params: dict[str, str], status: int, type_: str
+) -> None:
+    problem = assert_problem(
+        await client.get(url(ledger, "trial-balance"), params=params), status, type_
+    )
+    if type_ == "invalid-date-range":
+        assert "not both" in problem["detail"]
+
+
+async def test_drafts_count_only_when_asked_for(client: httpx.AsyncClient, ledger: str) -> None:
+    await _post_quarter(client, ledger)
+    draft = {
+        "journal": "OD",
+        "date": "2026-01-20",
+        "label": "Brouillon",
+        "status": "draft",
+        "lines": [debit("512000", "7.00"), credit("706000", "7.00")],
+    }
+    assert (await client.post(url(ledger, "entries"), json=draft)).status_code == 201
+    params = {"from": "2026-02-01"}
+    without = (await client.get(url(ledger, "trial-balance"), params=params)).json()
+    bank = {i["account"]: i for i in without["items"]}["512000"]
+    assert (bank["opening"], bank["closing"]) == ("0.00", "60.00")
+    with_drafts = (
+        await client.get(url(ledger, "trial-balance"), params={**params, "include_drafts": "true"})
+    ).json()
+    bank = {i["account"]: i for i in with_drafts["items"]}["512000"]
+    assert (bank["opening"], bank["closing"]) == ("7.00", "67.00")
