@@ -85,6 +85,7 @@ ENTRY_COLUMNS = (
     "number",
     "hash",
     "sealed_at",
+    "seal_version",
 )
 LINE_COLUMNS = ("entry_id", "position", "account_id", "amount", "label")
 
@@ -268,8 +269,13 @@ class Generator:
                 date=day,
                 label=label,
                 reference=reference,
-                lines=drafted,
+                lines=tuple(
+                    (account, amount, line_label, None) for account, amount, line_label in drafted
+                ),
                 reverses=None,
+                fiscal_year=year,
+                document_date=day,
+                validated_at=created,
             )
             chain.previous = canonical.digest(chain.previous)
             entry_id = self._uuid7(created)
@@ -291,6 +297,7 @@ class Generator:
                     number,
                     chain.previous,
                     self.now,
+                    canonical.version,
                 )
             )
             lines.extend(

@@ -11,7 +11,10 @@ Issue 8 at scale, on a private PostgreSQL (tests/pgcluster.py) loaded with bench
 2. The reads at that size, on PostgreSQL: the trial balance, an account's balance and a page of
    its general ledger through the API, each next to the plain SQL that computes the same answer
    on the same database (the baseline).
-3. PostgreSQL stopped: the service serves from its mirror; the trial balance from SQLite next to
+3. The exports of the year's million entries, on PostgreSQL: the FEC and the Beancount ledger
+   streamed through the API, each next to a plain `COPY (SELECT ...) TO STDOUT` of the same
+   rows in the same order (the baseline), with the server's memory while they stream.
+4. PostgreSQL stopped: the service serves from its mirror; the trial balance from SQLite next to
    the plain SQL over the same SQLite file.
 
 Peak resident memory of the server's largest process is printed with the rest.
@@ -46,7 +49,6 @@ from bench.posting import (
     LEDGER,
     grandlivre_command,
     grandlivre_env,
-    prepare_database,
     run_cli,
 )
 from bench.processes import RssSampler, Served, ServerFailed
@@ -67,6 +69,23 @@ TRIAL_BALANCE_SQL = (
 BALANCE_SQL = (
     "SELECT sum(l.amount) FROM entry_lines l JOIN accounts a ON a.id = l.account_id "
     "JOIN ledgers g ON g.id = a.ledger_id WHERE g.code = 'main' AND a.number = '411000'"
+)
+# The rows each export writes, in its order, as PostgreSQL alone would stream them.
+FEC_SQL = (
+    "SELECT j.code, j.name, e.number, e.entry_date, a.number, a.name, t.code, t.name, "
+    "e.reference, e.document_date, coalesce(l.label, e.label), l.amount, e.validated_at "
+    "FROM entries e JOIN journals j ON j.id = e.journal_id "
+    "JOIN entry_lines l ON l.entry_id = e.id JOIN accounts a ON a.id = l.account_id "
+    "LEFT JOIN third_parties t ON t.id = l.third_party_id JOIN ledgers g ON g.id = e.ledger_id "
+    "WHERE g.code = 'main' AND e.fiscal_year = {year} AND e.role IS DISTINCT FROM 'closing' "
+    "ORDER BY j.code, e.number, l.position"
+)
+ENTRIES_SQL = (
+    "SELECT e.entry_date, e.id, j.code, e.number, e.label, e.reference, a.number, a.name, "
+    "l.label, l.amount FROM entries e JOIN journals j ON j.id = e.journal_id "
+    "JOIN entry_lines l ON l.entry_id = e.id JOIN accounts a ON a.id = l.account_id "
+    "JOIN ledgers g ON g.id = e.ledger_id WHERE g.code = 'main' AND e.status <> 'draft' "
+    "ORDER BY e.entry_date, e.id, l.position"
 )
 LEDGER_PAGE_SQL = (
     "SELECT e.entry_date, e.id, l.position, l.amount FROM entry_lines l "
@@ -100,6 +119,8 @@ class Figures:
     peak_rss: int = 0
     peak_rss_total: int = 0
     reads: list[tuple[str, float, float]] = field(default_factory=list)  # what, API ms, SQL ms
+    exports: list[tuple[str, float, int, float, int]] = field(default_factory=list)
+    export_rss: int = 0  # the largest process while the exports streamed
     notes: list[str] = field(default_factory=list)
 
 
@@ -238,6 +259,61 @@ def _api_ms(base: str, path: str, key: str) -> float:
         conn.close()
 
 
+def _download_seconds(base: str, path: str, key: str) -> tuple[float, int]:
+    """Stream GET `path` to nowhere; return the seconds it took and the bytes it gave."""
+    parsed = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=1800)
+    try:
+        started = time.perf_counter()
+        conn.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+        response = conn.getresponse()
+        if response.status != 200:
+            raise RuntimeError(f"{path}: {response.status} {response.read()[:300]!r}")
+        size = 0
+        while chunk := response.read(1 << 20):
+            size += len(chunk)
+        return time.perf_counter() - started, size
+    finally:
+        conn.close()
+
+
+def _copy_seconds(cluster: PrivateCluster, database: str, query: str) -> tuple[float, int]:
+    """COPY the query's rows out of PostgreSQL as text; return the seconds and the bytes."""
+
+    async def timed() -> tuple[float, int]:
+        import asyncpg
+
+        conn = await asyncpg.connect(
+            host="127.0.0.1", port=cluster.port, user="postgres", database=database
+        )
+        size = 0
+
+        async def sink(data: bytes) -> None:
+            nonlocal size
+            size += len(data)
+
+        try:
+            started = time.perf_counter()
+            await conn.copy_from_query(query, output=sink)
+            return time.perf_counter() - started, size
+        finally:
+            await conn.close()
+
+    return asyncio.run(timed())
+
+
+def _exports(base: str, key: str, cluster: PrivateCluster, figures: Figures) -> None:
+    year = loader.YEAR
+    for what, path, sql in (
+        ("FEC", f"{API}/exports/fec?fiscal_year={year}", FEC_SQL.format(year=year)),
+        ("Beancount", f"{API}/exports/beancount", ENTRIES_SQL),
+        ("entries CSV", f"{API}/exports/entries", ENTRIES_SQL),
+    ):
+        seconds, size = _download_seconds(base, path, key)
+        sql_seconds, sql_size = _copy_seconds(cluster, "scale", sql)
+        figures.exports.append((what, seconds, size, sql_seconds, sql_size))
+
+
 def measure(console: Console) -> Figures:
     """Load, serve, watch the first copy, time the reads; stop everything."""
     figures = Figures(entries=loader.ENTRIES)
@@ -248,11 +324,18 @@ def measure(console: Console) -> Figures:
         try:
             cluster.start()
             console.print(f"private PostgreSQL on 127.0.0.1:{cluster.port}; loading the books")
-            prepare_database(cluster, "scale", tmp)
             url = cluster.url("scale")
+            asyncio.run(cluster.create_database("scale"))
+            # The ledger's first fiscal year is the one the load fills (BENCH_YEAR), not the
+            # posting benchmark's.
+            env = {
+                **grandlivre_env(url, tmp, "scale"),
+                "SEED_FISCAL_YEAR_START": f"{loader.YEAR}-01-01",
+            }
+            run_cli(["migrate"], env, tmp)
+            run_cli(["seed"], env, tmp)
             asyncio.run(loader.load(url, console))
-            env = grandlivre_env(url, tmp, "scale")
-            key = run_cli(["keys", "create", "--name", "bench", "--role", "viewer"], env, tmp)
+            key = run_cli(["keys", "create", "--name", "bench", "--role", "admin"], env, tmp)
             key = key.strip().splitlines()[-1]
             # A new fallback file: the mirror has everything to copy.
             fallback = tmp / "replica-fallback.db"
@@ -329,6 +412,18 @@ def measure(console: Console) -> Figures:
                     + ("yes" if same else "NO")
                 )
 
+                console.print("exports of the year, streamed")
+                siren = urllib.request.Request(
+                    f"{base}{API}",
+                    data=json.dumps({"siren": "732829320"}).encode(),
+                    method="PATCH",
+                    headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                )
+                urllib.request.urlopen(siren, timeout=30).close()
+                with RssSampler(server.pid).running() as during_exports:
+                    _exports(base, key, cluster, figures)
+                figures.export_rss = during_exports.largest
+
                 console.print("PostgreSQL stopped: reads from the mirror")
                 cluster.stop()
                 _sample_until(base, lambda p: p.mode == "fallback", 30)
@@ -398,6 +493,20 @@ def render(figures: Figures, console: Console) -> None:
     for what, api_ms, sql_ms in figures.reads:
         baseline = f"{sql_ms:.1f} ms plain SQL" if sql_ms else "(a probe, for scale)"
         table.add_row(what, f"{api_ms:.1f} ms", baseline, _ratio(api_ms, sql_ms))
+    for what, seconds, size, sql_seconds, sql_size in figures.exports:
+        table.add_row(
+            f"{what} export, {size / 2**20:,.0f} MB",
+            f"{seconds:.1f} s ({figures.entries / seconds:,.0f} entries/s)",
+            f"{sql_seconds:.1f} s COPY of its rows ({sql_size / 2**20:,.0f} MB)",
+            _ratio(seconds, sql_seconds),
+        )
+    if figures.exports:
+        table.add_row(
+            "largest process while the exports streamed",
+            f"{figures.export_rss / 2**20:.0f} MB",
+            "",
+            "",
+        )
     table.add_row(
         "peak RSS, largest process / all",
         f"{figures.peak_rss / 2**20:.0f} MB / {figures.peak_rss_total / 2**20:.0f} MB",
