@@ -14,6 +14,7 @@ Pure: rows in, text out. The service streams it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -56,6 +57,7 @@ def account_root(number: str) -> str:
     return "Equity"
 
 
+@functools.lru_cache(maxsize=4096)
 def account_name(number: str, label: str) -> str:
     """Return the Beancount account of a PCG account: `Assets:512000-Banques`."""
     words = _NOT_IN_NAME.sub("-", label).strip("-")

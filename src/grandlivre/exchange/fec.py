@@ -7,6 +7,7 @@ Pure: rows in, bytes out. What goes in each column is decided in exchange/servic
 
 from __future__ import annotations
 
+import codecs
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ def fec_filename(siren: str, closing_date: date) -> str:
 
 def fec_date(day: date) -> str:
     """Write a date AAAAMMJJ."""
-    return day.strftime("%Y%m%d")
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def fec_amount(minor: int, decimals: int) -> str:
@@ -85,28 +86,30 @@ def fec_amount(minor: int, decimals: int) -> str:
     return f"{whole},{frac:0{decimals}d}" if decimals else str(whole)
 
 
-def _writable(text: str, fmt: FecFormat) -> str:
-    # The separator inside a field would shift every column after it: write it as "/".
-    text = text.replace(fmt.sep, "/")
-    if fmt.encoding == "utf-8":
-        return text
-    try:
-        text.encode("iso-8859-15")
-        return text
-    except UnicodeEncodeError:
-        pass
-    near = text.translate(_NEAREST)
+def _nearest(error: UnicodeError) -> tuple[str, int]:
+    """Write what ISO-8859-15 lacks as its nearest (a codec error handler: only the characters
+    the codec cannot write come here, so a file of plain French text never does)."""
+    assert isinstance(error, UnicodeEncodeError)
     out = []
-    for char in near:
-        try:
-            char.encode("iso-8859-15")
-            out.append(char)
-        except UnicodeEncodeError:
-            bare = "".join(
-                c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
-            )
-            out.append(bare if bare and bare.isascii() else "?")
-    return "".join(out)
+    for char in error.object[error.start : error.end]:
+        near = char.translate(_NEAREST)
+        if near != char:
+            out.append(near)
+            continue
+        bare = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
+        out.append(bare if bare and bare.isascii() else "?")
+    return "".join(out), error.end
+
+
+codecs.register_error("grandlivre-fec-nearest", _nearest)
+
+
+def field(text: str, fmt: FecFormat) -> str:
+    """A text field as the file may hold it: the separator, which would shift every column
+    after it, written as "/"."""
+    return text.replace(fmt.sep, "/") if fmt.sep in text else text
 
 
 def header(fmt: FecFormat) -> bytes:
@@ -115,6 +118,7 @@ def header(fmt: FecFormat) -> bytes:
 
 
 def encode_rows(rows: Sequence[Sequence[str]], fmt: FecFormat) -> bytes:
-    """Write data lines of 18 fields each."""
-    lines = [fmt.sep.join(_writable(field, fmt) for field in row) + LINE_END for row in rows]
-    return "".join(lines).encode(fmt.encoding)
+    """Write data lines of 18 fields each, their text fields already made `field`s."""
+    sep = fmt.sep
+    text = "".join([sep.join(row) + LINE_END for row in rows])
+    return text.encode(fmt.encoding, errors="grandlivre-fec-nearest")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Row, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import (
@@ -32,24 +34,11 @@ class JournalRow:
     name: str
 
 
-@dataclass(frozen=True)
-class FecLine:
-    """One line of a sealed entry, with what the FEC writes of its entry, account and party."""
-
-    number: int
-    entry_date: date
-    document_date: date
-    validated_at: datetime
-    reference: str | None
-    entry_label: str
-    account: str
-    account_name: str
-    party_code: str | None
-    party_name: str | None
-    label: str | None
-    amount: int
-    letter: str | None = None
-    letter_date: date | None = None
+# A line of a sealed entry as the FEC writes it: number, entry_date, document_date,
+# validated_at, reference, entry_label, account, account_name, party_code, party_name, label,
+# amount, letter, letter_date. Rows as the driver gives them: a dataclass per line costs more
+# than the query (py-spy, docs/exchange.md).
+FecLine = Row[Any]
 
 
 async def journals(session: AsyncSession, ledger_id: uuid.UUID) -> list[JournalRow]:
@@ -107,7 +96,7 @@ async def fec_lines(
     after: int,
     upto: int,
     max_seq: int,
-) -> list[FecLine]:
+) -> Sequence[FecLine]:
     """Return the lines of the journal's sealed entries of the year numbered in (after, upto],
     closing entries left out, by number and position.
 
@@ -152,25 +141,9 @@ async def fec_lines(
         )
         .order_by(Entry.number, EntryLine.position)
     )
-    return [
-        FecLine(
-            number=r.number,
-            entry_date=r.entry_date,
-            document_date=r.document_date,
-            validated_at=r.validated_at,
-            reference=r.reference,
-            entry_label=r.entry_label,
-            account=r.account,
-            account_name=r.account_name,
-            party_code=r.party_code,
-            party_name=r.party_name,
-            label=r.label,
-            amount=int(r.amount),
-            letter=r.letter,
-            letter_date=r.letter_date,
-        )
-        for r in await session.execute(query)
-    ]
+    # On the connection: the ORM's result machinery costs more per row than the driver.
+    conn = await session.connection()
+    return cast("Sequence[FecLine]", (await conn.execute(query)).all())
 
 
 async def max_number(session: AsyncSession, journal_id: uuid.UUID, year: int, max_seq: int) -> int:
@@ -181,22 +154,10 @@ async def max_number(session: AsyncSession, journal_id: uuid.UUID, year: int, ma
     return int(await session.scalar(query) or 0)
 
 
-@dataclass(frozen=True)
-class LedgerLine:
-    """One line of a validated entry, with its entry, as the Beancount export writes it."""
-
-    entry_id: uuid.UUID
-    entry_date: date
-    document_date: date
-    journal: str
-    number: int | None
-    label: str
-    reference: str | None
-    account: str
-    account_name: str
-    party_code: str | None
-    line_label: str | None
-    amount: int
+# A line of a validated entry as the Beancount and CSV exports write it: entry_id,
+# entry_date, document_date, journal, number, label, reference, account, account_name,
+# party_code, line_label, amount (rows as the driver gives them, like FecLine).
+LedgerLine = Row[Any]
 
 
 async def validated_lines(
@@ -207,7 +168,7 @@ async def validated_lines(
     entries: int,
     date_from: date | None = None,
     date_to: date | None = None,
-) -> list[LedgerLine]:
+) -> Sequence[LedgerLine]:
     """Return the lines of the next `entries` validated entries after the (date, id) key, in
     (date, id, position) order: two range scans of ix_entries_ledger_date_id and the lines."""
     page = (
@@ -245,23 +206,8 @@ async def validated_lines(
         .where(Entry.id.in_(page.scalar_subquery()))
         .order_by(Entry.entry_date, Entry.id, EntryLine.position)
     )
-    return [
-        LedgerLine(
-            entry_id=r.entry_id,
-            entry_date=r.entry_date,
-            document_date=r.document_date,
-            journal=r.journal,
-            number=r.number,
-            label=r.label,
-            reference=r.reference,
-            account=r.account,
-            account_name=r.account_name,
-            party_code=r.party_code,
-            line_label=r.line_label,
-            amount=int(r.amount),
-        )
-        for r in await session.execute(query)
-    ]
+    conn = await session.connection()
+    return cast("Sequence[LedgerLine]", (await conn.execute(query)).all())
 
 
 async def has_entries(session: AsyncSession, ledger_id: uuid.UUID) -> bool:

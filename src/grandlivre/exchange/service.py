@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import bisect
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from grandlivre.errors import SirenRequired
 from grandlivre.exchange import beancount, csv_layout
 from grandlivre.exchange import repository as repo
-from grandlivre.exchange.fec import FecFormat, encode_rows, fec_amount, fec_date, header
+from grandlivre.exchange.fec import (
+    FecFormat,
+    encode_rows,
+    fec_amount,
+    fec_date,
+    field,
+    header,
+)
 from grandlivre.exchange.repository import FecLine, JournalRow, LedgerLine
 from grandlivre.fiscal import service as fiscal_service
 from grandlivre.ledger import service as ledger_service
@@ -100,37 +108,94 @@ async def plan_fec(session: AsyncSession, ledger_code: str, year: int) -> FecPla
     )
 
 
-def fec_row(journal: JournalRow, number: int, line: FecLine, decimals: int) -> list[str]:
-    """Return the 18 fields of one line."""
-    num = str(number)
-    debit = line.amount if line.amount > 0 else 0
-    credit = -line.amount if line.amount < 0 else 0
-    return [
-        journal.code,
-        journal.name,
-        num,
-        fec_date(line.entry_date),
-        line.account,
-        line.account_name,
-        line.party_code or "",
-        line.party_name or "" if line.party_code else "",
-        # PieceRef is mandatory: an entry without a reference is its own piece.
-        line.reference or f"{journal.code}{num}",
-        fec_date(line.document_date),
-        line.label or line.entry_label,
-        fec_amount(debit, decimals),
-        fec_amount(credit, decimals),
-        line.letter or "",
-        fec_date(line.letter_date) if line.letter_date is not None else "",
-        fec_date(line.validated_at.astimezone(PARIS).date()),
-        "",
-        "",
-    ]
+class FecRows:
+    """Write a journal's lines as FEC rows, working out what an entry's lines share once per
+    entry and each date and name once per chunk (a year has a few hundred days, a chart a
+    few hundred accounts, and a million entries)."""
+
+    def __init__(
+        self, journal: JournalRow, skipped: tuple[int, ...], decimals: int, fmt: FecFormat
+    ):
+        self.fmt = fmt
+        self.code = field(journal.code, fmt)
+        self.name = field(journal.name, fmt)
+        self.skipped = skipped
+        self.decimals = decimals
+        self.zero = fec_amount(0, decimals)
+        self._dates: dict[date, str] = {}
+        self._texts: dict[str, str] = {}
+
+    def _date(self, day: date) -> str:
+        found = self._dates.get(day)
+        if found is None:
+            found = self._dates[day] = fec_date(day)
+        return found
+
+    def _text(self, text: str) -> str:
+        found = self._texts.get(text)
+        if found is None:
+            found = self._texts[text] = field(text, self.fmt)
+        return found
+
+    def rows(self, lines: Sequence[Sequence[Any]]) -> list[list[str]]:
+        """Return the 18 fields of each line, in order."""
+        out: list[list[str]] = []
+        current = None
+        num = entry_date = piece = piece_date = valid = entry_label = ""
+        text, day = self._text, self._date
+        for (
+            number,
+            entry_day,
+            document_day,
+            validated_at,
+            reference,
+            label,
+            account,
+            account_name,
+            party_code,
+            party_name,
+            line_label,
+            amount,
+            letter,
+            letter_date,
+        ) in lines:
+            if number != current:
+                current = number
+                num = str(number - bisect.bisect_left(self.skipped, number))
+                entry_date = day(entry_day)
+                # PieceRef is mandatory: an entry without a reference is its own piece.
+                piece = text(reference) if reference else f"{self.code}{num}"
+                piece_date = day(document_day)
+                valid = day(validated_at.astimezone(PARIS).date())
+                entry_label = field(label, self.fmt)
+            out.append(
+                [
+                    self.code,
+                    self.name,
+                    num,
+                    entry_date,
+                    account,
+                    text(account_name),
+                    text(party_code) if party_code else "",
+                    text(party_name) if party_code and party_name else "",
+                    piece,
+                    piece_date,
+                    field(line_label, self.fmt) if line_label else entry_label,
+                    fec_amount(amount, self.decimals) if amount > 0 else self.zero,
+                    fec_amount(-amount, self.decimals) if amount < 0 else self.zero,
+                    letter or "",
+                    day(letter_date) if letter_date is not None else "",
+                    valid,
+                    "",
+                    "",
+                ]
+            )
+        return out
 
 
 async def _lines(
     journal_id: uuid.UUID, plan: FecPlan, after: int, upto: int, session: AsyncSession
-) -> list[FecLine]:
+) -> Sequence[FecLine]:
     return await repo.fec_lines(
         session, journal_id, plan.year, after=after, upto=upto, max_seq=plan.max_seq
     )
@@ -142,21 +207,12 @@ async def fec_chunks(
     """Yield the file: its header, then each journal's lines, `chunk` entries at a time."""
     yield header(fmt)
     for journal_plan in plan.journals:
-        journal, skipped = journal_plan.journal, journal_plan.skipped
+        writer = FecRows(journal_plan.journal, journal_plan.skipped, plan.decimals, fmt)
         after = 0
         while after < journal_plan.last_number:
             upto = min(after + chunk, journal_plan.last_number)
-            lines = await store.read(partial(_lines, journal.id, plan, after, upto))
-            rows = [
-                fec_row(
-                    journal,
-                    line.number - bisect.bisect_left(skipped, line.number),
-                    line,
-                    plan.decimals,
-                )
-                for line in lines
-            ]
-            yield encode_rows(rows, fmt)
+            lines = await store.read(partial(_lines, journal_plan.journal.id, plan, after, upto))
+            yield encode_rows(writer.rows(lines), fmt)
             after = upto
 
 
@@ -183,7 +239,7 @@ async def _page(
     date_from: date | None,
     date_to: date | None,
     session: AsyncSession,
-) -> list[LedgerLine]:
+) -> Sequence[LedgerLine]:
     return await repo.validated_lines(
         session,
         ledger_id,
@@ -199,7 +255,7 @@ async def ledger_lines(
     ledger_id: uuid.UUID,
     date_from: date | None = None,
     date_to: date | None = None,
-) -> AsyncIterator[list[LedgerLine]]:
+) -> AsyncIterator[Sequence[LedgerLine]]:
     """Yield the lines of the validated entries, by (date, id), `CHUNK_ENTRIES` entries at a
     time, one query each."""
     after: tuple[date, uuid.UUID] | None = None
