@@ -220,7 +220,9 @@ async def test_a_burst_is_raised_again_in_the_next_window(
     settings = make_settings(
         sqlite_url(tmp_path),
         log_level="WARNING",
-        rate_limit="3/second",
+        # Five-second windows: eight requests fit in one even on a loaded machine, which a
+        # one-second window did not (a slow run spread them over two and saw no burst).
+        rate_limit="3/5 seconds",
         rate_limit_burst_threshold=2,
     )
     async with running_app(settings) as app:
@@ -228,7 +230,8 @@ async def test_a_burst_is_raised_again_in_the_next_window(
         async with client_for(app, key) as http:
             for window in range(2):
                 if window:
-                    await asyncio.sleep(2.2)  # the previous one-second window is over
+                    # A sliding window still weighs the previous one: two are over.
+                    await asyncio.sleep(10.2)
                 statuses = [(await http.get("/api/v1/ledgers")).status_code for _ in range(8)]
                 assert statuses.count(429) >= 4, statuses
 

@@ -133,8 +133,8 @@ async def test_a_third_party_is_refused_when_ambiguous_or_invalid(
         ),
         (
             {"code": "BAD", "name": "x", "kind": "other", "account": "467999"},
-            404,
-            "account-not-found",
+            422,
+            "unknown-account",
         ),
         ({"code": "TAKEN", "name": "x", "kind": "customer"}, 409, "third-party-exists"),
     ]

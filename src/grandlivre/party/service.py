@@ -10,7 +10,13 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.db.tables import Ledger, ThirdParty
-from grandlivre.errors import NotCollective, ThirdPartyExists, ThirdPartyNotFound
+from grandlivre.errors import (
+    AccountNotFound,
+    NotCollective,
+    ThirdPartyExists,
+    ThirdPartyNotFound,
+    UnknownAccount,
+)
 from grandlivre.ledger import service as ledger_service
 from grandlivre.party import repository as repo
 
@@ -123,7 +129,12 @@ async def create_party(
     """Open a third party under a collective account of the ledger."""
     ledger = await ledger_service.get_ledger(session, ledger_code)
     number = spec.account or DEFAULT_ACCOUNTS[spec.kind]
-    account = await ledger_service.get_account(session, ledger, number)
+    try:
+        account = await ledger_service.get_account(session, ledger, number)
+    except AccountNotFound as missing:
+        # The account is a field of the body, not the URL's resource: as for a line that
+        # names an unknown account, a 422 (a 404 would say the URL names nothing).
+        raise UnknownAccount(str(missing), accounts=[number]) from None
     if not account.collective:
         raise NotCollective(
             f"account {number} is not collective: a third party goes under 411, 401 or a "
