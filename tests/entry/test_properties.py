@@ -138,7 +138,11 @@ def expected_trial_balance(
     """Sum what was posted, per account, as the trial balance should show it."""
     debit: dict[str, int] = defaultdict(int)
     credit: dict[str, int] = defaultdict(int)
+    opening: dict[str, int] = defaultdict(int)
     for draft in drafts:
+        if window is not None and draft.day < window[0]:
+            for line in draft.lines:
+                opening[line.account] += line.minor
         if window is not None and not window[0] <= draft.day <= window[1]:
             continue
         for line in draft.lines:
@@ -152,7 +156,8 @@ def expected_trial_balance(
 
     items = {
         account: (fmt(debit[account]), fmt(credit[account]), fmt(debit[account] - credit[account]))
-        for account in sorted(debit.keys() | credit.keys())
+        # An account that carries a balance into the window unmoved is listed with no movement.
+        for account in sorted(debit.keys() | credit.keys() | {a for a, o in opening.items() if o})
     }
     total = fmt(sum(debit.values()))
     return items, {"debit": total, "credit": fmt(sum(credit.values())), "balance": fmt(0)}

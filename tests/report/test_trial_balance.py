@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -85,8 +86,11 @@ async def test_the_trial_balance_is_limited_to_a_date_range(
         "401000": "-60.00",
         "411000": "-120.00",
         "445660": "10.00",
+        # Unmoved in the range, they carry the January invoice's balance through it.
+        "445710": "0.00",
         "512000": "120.00",
         "607000": "50.00",
+        "706000": "0.00",
     }
     assert tb["totals"] == {"debit": "180.00", "credit": "180.00", "balance": "0.00"}
 
@@ -100,16 +104,28 @@ async def test_open_ended_ranges_include_their_bound(
     since = (await client.get(url(ledger, "trial-balance"), params={"from": "2026-03-31"})).json()
     assert {i["account"]: i["balance"] for i in since["items"]} == {
         "401000": "60.00",
+        "445660": "0.00",
+        "445710": "0.00",
         "512000": "-60.00",
+        "607000": "0.00",
+        "706000": "0.00",
     }
 
 
-async def test_the_trial_balance_of_a_range_without_entries_is_empty(
+async def test_a_range_without_entries_lists_the_balances_it_carries(
     client: httpx.AsyncClient, ledger: str
 ) -> None:
     await _post_quarter(client, ledger)
     tb = (await client.get(url(ledger, "trial-balance"), params={"from": "2027-01-01"})).json()
-    assert tb["items"] == []
+    assert [
+        (i["account"], i["opening"], i["debit"], i["credit"], i["closing"]) for i in tb["items"]
+    ] == [
+        ("445660", "10.00", "0.00", "0.00", "10.00"),
+        ("445710", "-20.00", "0.00", "0.00", "-20.00"),
+        ("512000", "60.00", "0.00", "0.00", "60.00"),
+        ("607000", "50.00", "0.00", "0.00", "50.00"),
+        ("706000", "-100.00", "0.00", "0.00", "-100.00"),
+    ]
     assert tb["totals"] == {"debit": "0.00", "credit": "0.00", "balance": "0.00"}
 
 
@@ -184,18 +200,25 @@ async def test_the_trial_balance_has_opening_movements_and_closing_by_account_an
         ("401000", "0.00", "60.00", "60.00", "0.00", "0.00"),
         ("411000", "120.00", "0.00", "120.00", "-120.00", "0.00"),
         ("445660", "0.00", "10.00", "0.00", "10.00", "10.00"),
+        ("445710", "-20.00", "0.00", "0.00", "0.00", "-20.00"),
         ("512000", "0.00", "120.00", "60.00", "60.00", "60.00"),
         ("607000", "0.00", "50.00", "0.00", "50.00", "50.00"),
+        ("706000", "-100.00", "0.00", "0.00", "0.00", "-100.00"),
     ]
     assert tb["classes"] == [
-        {"class": 4, "name": "Comptes de tiers", "opening": "120.00", "debit": "70.00",
-         "credit": "180.00", "balance": "-110.00", "closing": "10.00"},
+        {"class": 4, "name": "Comptes de tiers", "opening": "100.00", "debit": "70.00",
+         "credit": "180.00", "balance": "-110.00", "closing": "-10.00"},
         {"class": 5, "name": "Comptes financiers", "opening": "0.00", "debit": "120.00",
          "credit": "60.00", "balance": "60.00", "closing": "60.00"},
         {"class": 6, "name": "Comptes de charges", "opening": "0.00", "debit": "50.00",
          "credit": "0.00", "balance": "50.00", "closing": "50.00"},
+        {"class": 7, "name": "Comptes de produits", "opening": "-100.00", "debit": "0.00",
+         "credit": "0.00", "balance": "0.00", "closing": "-100.00"},
     ]  # fmt: skip
     assert tb["totals"] == {"debit": "240.00", "credit": "240.00", "balance": "0.00"}
+    # The columns net to zero: the accounts that carry a balance unmoved are listed.
+    assert sum(Decimal(c["opening"]) for c in tb["classes"]) == 0
+    assert sum(Decimal(c["closing"]) for c in tb["classes"]) == 0
 
 
 async def test_a_fiscal_year_is_the_range_of_its_days(

@@ -114,7 +114,9 @@ async def get_trial_balance(
     include_drafts: IncludeDrafts = False,
 ) -> TrialBalanceRead | Response:
     """The trial balance (balance générale): per account and per PCG class, the balance
-    before the range, the movements over it and the balance at its end."""
+    before the range, the movements over it and the balance at its end. It lists every account
+    moved in the range and every one that carries a balance through it unmoved, so that its
+    opening and closing columns net to zero."""
     check_range(date_from, date_to, fiscal_year)
     tb = await store.read(
         partial(

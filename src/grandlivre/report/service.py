@@ -85,6 +85,12 @@ def is_shown(figures: AccountFigures | PartyFigures) -> bool:
     return figures.lines > 0
 
 
+def is_in_balance(figures: AccountFigures | PartyFigures) -> bool:
+    """A trial balance lists the accounts moved in its range and those that carry a balance
+    into it unmoved: without them, its opening and closing columns would not net to zero."""
+    return figures.lines > 0 or figures.opening != 0
+
+
 # -- trial balance -----------------------------------------------------------------------------
 
 
@@ -151,7 +157,7 @@ async def compute_trial_balance(
     figures = await repo.account_figures(
         session, books.ledger.id, books.window, include_drafts=include_drafts
     )
-    items = [f for f in figures if is_shown(f)]
+    items = [f for f in figures if is_in_balance(f)]
     return TrialBalance(
         decimals=books.ledger.decimals,
         date_from=books.date_from,
@@ -261,7 +267,10 @@ async def third_party_balance(
         include_drafts=include_drafts,
     )
     return PartyBalance(
-        books.ledger.decimals, books.date_from, books.date_to, [i for i in items if is_shown(i)]
+        books.ledger.decimals,
+        books.date_from,
+        books.date_to,
+        [i for i in items if is_in_balance(i)],
     )
 
 
