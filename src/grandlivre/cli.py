@@ -1,4 +1,5 @@
-"""The `grandlivre` command: serve, migrate, seed, keys, status, replay, verify, config.
+"""The `grandlivre` command: serve, migrate, seed, keys, status, replay, verify, export,
+import, config.
 
 Every command that touches the books goes through the same store as the server: with
 PostgreSQL unreachable, `keys create` is accepted on the fallback and replayed later.
@@ -14,13 +15,23 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from grandlivre.app import build_store, preparer
@@ -32,6 +43,11 @@ from grandlivre.config import Settings, get_settings
 from grandlivre.db.migrate import upgrade_to_head
 from grandlivre.entry import sealer
 from grandlivre.errors import DomainError
+from grandlivre.exchange import importer
+from grandlivre.exchange import service as exchange_service
+from grandlivre.exchange.fec import Encoding, FecFormat, fec_filename
+from grandlivre.exchange.fec_import import decode
+from grandlivre.exchange.operations import ImportCsv, ImportFec, run_import
 from grandlivre.ops import security, server
 from grandlivre.ops.logging import configure_logging
 from grandlivre.ops.metrics import MULTIPROC_ENV
@@ -42,6 +58,12 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 replay_app = typer.Typer(help="The replay journal of writes taken on the fallback.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(replay_app, name="replay")
+export_app = typer.Typer(
+    help="Write the books as a FEC, Beancount or CSV file.", no_args_is_help=True
+)
+import_app = typer.Typer(help="Read a FEC or CSV file into a ledger.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
 console = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -70,8 +92,17 @@ def _with_store(fn: Callable[[Store], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except DomainError as exc:
-        err.print(f"[red]{exc.title}: {exc.detail}[/red]")
-        raise typer.Exit(1) from exc
+        _fail(exc)
+        raise AssertionError("unreachable") from exc  # pragma: no cover
+
+
+def _fail(exc: DomainError) -> None:
+    """Print a refusal on stderr (each offending line of a refused import) and exit 1."""
+    err.print(f"[red]{exc.title}: {exc.detail}[/red]")
+    for problem in exc.extra.get("problems", []):
+        if isinstance(problem, dict) and "line" in problem:
+            err.print(f"line {problem['line']}: {problem['reason']}")
+    raise typer.Exit(1) from exc
 
 
 @app.command()
@@ -297,6 +328,195 @@ def verify(
         f"({verdict.checked} entries checked)"
     )
     raise typer.Exit(1)
+
+
+LedgerOption = Annotated[str, typer.Option("--ledger", "-l", help="The ledger's code.")]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="The file to write (default: standard output)."),
+]
+
+
+async def _write(chunks: AsyncIterator[bytes], output: Path | None, name: str) -> int:
+    """Stream `chunks` to `output` (or stdout), with a progress bar on a terminal; the file
+    appears whole or not at all (written beside it, then renamed). Return the bytes written."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn(name),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
+    partial = None if output is None else output.with_name(output.name + ".part")
+    sink = sys.stdout.buffer if partial is None else partial.open("wb")
+    written = 0
+    try:
+        with progress:
+            task = progress.add_task(name, total=None)
+            async for chunk in chunks:
+                sink.write(chunk)
+                written += len(chunk)
+                progress.update(task, advance=len(chunk))
+    except BaseException:
+        if partial is not None:
+            sink.close()
+            partial.unlink(missing_ok=True)
+        raise
+    if partial is not None and output is not None:
+        sink.close()
+        partial.replace(output)
+    else:
+        sink.flush()
+    return written
+
+
+@export_app.command("fec")
+def export_fec(
+    ledger: LedgerOption,
+    year: Annotated[int, typer.Option("--year", "-y", help="The fiscal year (its end's year).")],
+    output: OutputOption = None,
+    separator: Annotated[str, typer.Option(help="`pipe` or `tab` between fields.")] = "pipe",
+    encoding: Annotated[str, typer.Option(help="`iso-8859-15` or `utf-8`.")] = "iso-8859-15",
+) -> None:
+    """Write the FEC of a fiscal year, as GET .../exports/fec does (name it with --output:
+    `<SIREN>FEC<AAAAMMJJ>.txt` is printed on stderr)."""
+    fmt = FecFormat(separator=_choice(separator, ("pipe", "tab")), encoding=_encoding(encoding))
+
+    async def export(store: Store) -> None:
+        plan = await store.read(lambda s: exchange_service.plan_fec(s, ledger, year))
+        name = fec_filename(plan.siren, plan.end)
+        await _write(exchange_service.fec_chunks(store, plan, fmt), output, name)
+        provisional = " (provisional: the year is open)" if plan.provisional else ""
+        err.print(f"FEC {name} of {ledger!r} {year}{provisional}")
+
+    _with_store(export)
+
+
+@export_app.command("beancount")
+def export_beancount(ledger: LedgerOption, output: OutputOption = None) -> None:
+    """Write the validated entries as a Beancount ledger, as GET .../exports/beancount does."""
+
+    async def export(store: Store) -> None:
+        head = await store.read(lambda s: exchange_service.ledger_head(s, ledger))
+        await _write(exchange_service.beancount_chunks(store, head), output, "beancount")
+
+    _with_store(export)
+
+
+@export_app.command("csv")
+def export_csv(
+    ledger: LedgerOption,
+    output: OutputOption = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (inclusive).")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")
+    ] = None,
+) -> None:
+    """Write the validated entries as CSV in the layout the CSV import reads."""
+    start, end = _day(date_from, "--from"), _day(date_to, "--to")
+    if start is not None and end is not None and start > end:
+        raise typer.BadParameter("--from is after --to")
+
+    async def export(store: Store) -> None:
+        head = await store.read(lambda s: exchange_service.ledger_head(s, ledger))
+        chunks = exchange_service.entries_csv_chunks(store, head, start, end)
+        await _write(chunks, output, "entries")
+
+    _with_store(export)
+
+
+FileArgument = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The file to read.")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Check every rule and write nothing.")
+]
+
+
+@import_app.command("fec")
+def import_fec(
+    ledger: LedgerOption,
+    file: FileArgument,
+    dry_run: DryRunOption = False,
+    encoding: Annotated[str, typer.Option(help="`iso-8859-15` or `utf-8`.")] = "iso-8859-15",
+) -> None:
+    """Import a FEC into a ledger with no entries, all of it or nothing (as POST
+    .../imports/fec does); a refused file is listed line by line on stderr, exit 1."""
+    text = _read(file, _encoding(encoding))
+
+    def make(first_id: uuid.UUID, now: Any) -> ImportFec:
+        return ImportFec(ledger=ledger, text=text, first_id=first_id, now=now)
+
+    _import(make, text, file, dry_run=dry_run)
+
+
+@import_app.command("csv")
+def import_csv(ledger: LedgerOption, file: FileArgument, dry_run: DryRunOption = False) -> None:
+    """Post the entries of a CSV file (layout of docs/exchange.md), all of them or none."""
+    text = _read(file, "utf-8")
+
+    def make(first_id: uuid.UUID, now: Any) -> ImportCsv:
+        return ImportCsv(ledger=ledger, text=text, first_id=first_id, now=now)
+
+    _import(make, text, file, dry_run=dry_run)
+
+
+def _import(
+    make: Callable[[uuid.UUID, Any], ImportFec | ImportCsv],
+    text: str,
+    file: Path,
+    *,
+    dry_run: bool,
+) -> None:
+    """Run an import through the store; print its report as JSON on stdout."""
+    lines = text.count("\n")
+
+    async def run(store: Store) -> importer.ImportReport:
+        op = make(store.ids.new(), store.clock.now())
+        # One transaction does the whole file: its progress is not divisible, so a spinner
+        # says it is at work rather than a bar that would lie about how far it is.
+        with err.status(f"importing {lines:,} lines of {file.name}", spinner="dots"):
+            return await run_import(store, op, dry_run=dry_run)
+
+    report = _with_store(run)
+    print(json.dumps(importer.report_json(report, dry_run=dry_run)))
+
+
+def _read(file: Path, encoding: Encoding) -> str:
+    text, problem = decode(file.read_bytes(), encoding)
+    if text is None:
+        assert problem is not None
+        _fail(importer.refuse([problem]))
+    assert text is not None
+    return text
+
+
+def _choice(value: str, choices: tuple[str, ...]) -> Any:
+    if value not in choices:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _encoding(value: str) -> Encoding:
+    encoding: Encoding = _choice(value, ("iso-8859-15", "utf-8"))
+    return encoding
+
+
+def _day(value: str | None, option: str) -> date | None:
+    """Read a YYYY-MM-DD day, refusing any other form (as the API does)."""
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{option} {value!r} is not a YYYY-MM-DD date") from None
 
 
 @app.command()

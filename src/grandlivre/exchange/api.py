@@ -7,18 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, BeforeValidator, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from grandlivre.auth.deps import Accountant, Admin, Viewer
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
 from grandlivre.exchange import csv_layout, importer, service
 from grandlivre.exchange.fec import Encoding, FecFormat, Separator, fec_filename
 from grandlivre.exchange.fec_import import decode
-from grandlivre.exchange.operations import ImportCsv, ImportFec
+from grandlivre.exchange.operations import ImportCsv, ImportFec, run_import
 from grandlivre.fiscal.schemas import FIRST_YEAR, LAST_YEAR
 from grandlivre.params import DateFrom, DateTo, check_range
 from grandlivre.schemas import PROBLEM_RESPONSES, QueryFlag, query_int
-from grandlivre.store import OpContext, Store
+from grandlivre.store import Store
 from grandlivre.tabular import TEXT_CSV
 
 router = APIRouter(
@@ -123,12 +122,6 @@ class ImportRead(BaseModel):
     )
 
 
-class _DryRun(Exception):
-    def __init__(self, report: importer.ImportReport) -> None:
-        super().__init__("dry run")
-        self.report = report
-
-
 FileEncoding = Annotated[
     Encoding, Query(description="How the file is encoded: `iso-8859-15` (the default) or `utf-8`.")
 ]
@@ -180,19 +173,11 @@ async def _text_of(request: Request, encoding: Encoding) -> str:
 async def _run_import(
     op: ImportFec | ImportCsv, store: Store, response: Response, *, dry_run: bool
 ) -> ImportRead:
-    """Run an import, or rehearse it in a transaction rolled back (`dry_run`, answered 200)."""
+    """Run an import, or rehearse it (`dry_run`, answered 200)."""
+    report = await run_import(store, op, dry_run=dry_run)
     if dry_run:
-
-        async def rehearse(session: AsyncSession) -> None:
-            raise _DryRun(await op.apply(session, OpContext()))
-
-        try:
-            await store.write(rehearse)
-        except _DryRun as done:
-            response.status_code = 200
-            return ImportRead(**importer.report_json(done.report, dry_run=True))
-    report = await store.execute(op)
-    return ImportRead(**importer.report_json(report, dry_run=False))
+        response.status_code = 200
+    return ImportRead(**importer.report_json(report, dry_run=dry_run))
 
 
 @router.post(

@@ -15,7 +15,7 @@ from grandlivre.exchange import importer
 from grandlivre.exchange.csv_layout import parse_csv
 from grandlivre.exchange.fec_import import parse_fec
 from grandlivre.ledger import service as ledger_service
-from grandlivre.store import AlreadyApplied, OpContext, Operation
+from grandlivre.store import AlreadyApplied, OpContext, Operation, Store
 from grandlivre.store import operations as codec
 
 
@@ -108,6 +108,35 @@ class ImportCsv(_FileImport):
             origin=ctx.origin,
             status=ctx.entry_status,
         )
+
+
+# -- running one ------------------------------------------------------------------------------
+
+
+class _Rehearsed(Exception):
+    """Carries a dry run's report out of the transaction it makes the store roll back."""
+
+    def __init__(self, report: importer.ImportReport) -> None:
+        super().__init__("dry run")
+        self.report = report
+
+
+async def run_import(
+    store: Store, op: ImportFec | ImportCsv, *, dry_run: bool
+) -> importer.ImportReport:
+    """Run an import as a journaled write, or rehearse it in a transaction rolled back
+    (`dry_run`): every rule checked against the books, nothing written."""
+    if not dry_run:
+        return await store.execute(op)
+
+    async def rehearse(session: AsyncSession) -> None:
+        raise _Rehearsed(await op.apply(session, OpContext()))
+
+    try:
+        await store.write(rehearse)
+    except _Rehearsed as done:
+        return done.report
+    raise AssertionError("a rehearsal always ends in _Rehearsed")  # pragma: no cover
 
 
 OPERATIONS: tuple[type[Operation[Any]], ...] = (ImportFec, ImportCsv)
