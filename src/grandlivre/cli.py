@@ -22,6 +22,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -51,6 +52,8 @@ from grandlivre.exchange.operations import ImportCsv, ImportFec, run_import
 from grandlivre.ops import security, server
 from grandlivre.ops.logging import configure_logging
 from grandlivre.ops.metrics import MULTIPROC_ENV
+from grandlivre.params import check_range
+from grandlivre.schemas import Day
 from grandlivre.store import ConflictAction, Mode, Store, journal
 
 app = typer.Typer(help="Grand Livre: double-entry bookkeeping on the PCG.", no_args_is_help=True)
@@ -66,6 +69,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 console = Console()
 err = Console(stderr=True)
+_DAY: TypeAdapter[date] = TypeAdapter(Day)
 T = TypeVar("T")
 
 
@@ -419,10 +423,9 @@ def export_csv(
 ) -> None:
     """Write the validated entries as CSV in the layout the CSV import reads."""
     start, end = _day(date_from, "--from"), _day(date_to, "--to")
-    if start is not None and end is not None and start > end:
-        raise typer.BadParameter("--from is after --to")
 
     async def export(store: Store) -> None:
+        check_range(start, end)
         head = await store.read(lambda s: exchange_service.ledger_head(s, ledger))
         chunks = exchange_service.entries_csv_chunks(store, head, start, end)
         await _write(chunks, output, "entries")
@@ -508,15 +511,15 @@ def _encoding(value: str) -> Encoding:
 
 
 def _day(value: str | None, option: str) -> date | None:
-    """Read a YYYY-MM-DD day, refusing any other form (as the API does)."""
+    """Read a day by the API's rule for one (YYYY-MM-DD and nothing else)."""
     if value is None:
         return None
     try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{option} {value!r} is not a YYYY-MM-DD date") from None
+        day: date = _DAY.validate_python(value)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"]
+        raise typer.BadParameter(f"{option}: {message} (YYYY-MM-DD)") from None
+    return day
 
 
 @app.command()
