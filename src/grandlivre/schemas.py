@@ -339,8 +339,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # What any guarded route may answer, whatever it does: the request itself is wrong (400, 406,
-# 413, 415, 422), the key (401, 403), the rate limit (429) or no database can serve it (503).
-PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 406, 409, 413, 415, 422, 429, 503)
+# 413, 415, 422, and 431 from `grandlivre serve` for a request line or head over its limits), the
+# key (401, 403), the rate limit (429) or no database can serve it (503).
+PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 406, 409, 413, 415, 422, 429, 431, 503)
 
 
 SIREN_PATTERN = r"^[0-9]{9}$"

@@ -44,7 +44,7 @@ async def _timed(check: Check) -> tuple[bool, str | None]:
 
 def build_router(probes: Probes) -> APIRouter:
     """Build the probe and metrics routes (no authentication: orchestrators call them)."""
-    router = APIRouter(tags=["operations"], responses=problem_responses(400, 406, 422))
+    router = APIRouter(tags=["operations"], responses=problem_responses(400, 406, 422, 431))
 
     async def ping() -> bool:
         await probes.ping()
