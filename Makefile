@@ -50,13 +50,13 @@ pytest: install ## The test suite (PostgreSQL tests need TEST_DATABASE_URL reach
 smoke: install ## Serve a real process on a free port and run scripts/smoke_tests.sh against it
 	PATH="$(abspath $(BIN)):$$PATH" scripts/serve_and_smoke.sh
 
-bench: install ## Benchmarks (not in `make test`): served posting vs pgbench and a peer on a private PostgreSQL, then in-process figures
+bench: install ## Benchmarks (not in `make test`): served posting vs pgbench and a peer, in-process figures, then the service on 1,000,000 entries
 	$(BIN)/python -m bench
 
 bench-load: install ## Seed BENCH_ENTRIES (1,000,000) sealed 3-line entries into DATABASE_URL (PostgreSQL) with COPY
 	$(BIN)/python -m bench load
 
-bench-scale: install ## The service on a private PostgreSQL of BENCH_ENTRIES (1,000,000) entries: first mirror copy vs the probe, reads at scale
+bench-scale: install ## The service on a private PostgreSQL of BENCH_ENTRIES (1,000,000) entries: first mirror copy vs the probe, reports, exports, FEC import
 	$(BIN)/python -m bench scale
 
 bench-soak: install ## grandlivre serve under wrk for BENCH_SOAK_SECONDS (300): resident memory per process, slice by slice

@@ -1,6 +1,6 @@
 """Grand Livre benchmarks: `python -m bench [posting | inprocess | load | scale | soak | failback]`.
 
-Without an argument, every comparison runs (`make bench`): `posting`, then `inprocess`.
+Without an argument, every comparison runs (`make bench`): `posting`, `inprocess`, then `scale`.
 
     posting     served processes on a private PostgreSQL: pgbench, a hand-written FastAPI +
                 asyncpg peer and `grandlivre serve`, loaded alike (bench/posting.py);
@@ -9,8 +9,8 @@ Without an argument, every comparison runs (`make bench`): `posting`, then `inpr
     load        seed BENCH_ENTRIES entries into DATABASE_URL with COPY (bench/load.py,
                 `make bench-load`); not a comparison, so not part of the default run;
     scale       the service on a private PostgreSQL of BENCH_ENTRIES (1,000,000) entries: the
-                mirror's first copy against the probe, reads at that size (bench/scale.py,
-                `make bench-scale`); long (minutes), so not part of the default run.
+                mirror's first copy against the probe, the reports, exports and a FEC import
+                at that size (bench/scale.py, `make bench-scale`); about 15 minutes.
     soak        `grandlivre serve` under wrk for BENCH_SOAK_SECONDS (300), the resident memory
                 of its largest process slice by slice (bench/soak.py, `make bench-soak`).
     failback    `grandlivre serve` under wrk while PostgreSQL is killed and started again: how
@@ -47,7 +47,7 @@ def main(argv: list[str]) -> None:
     if not console.is_terminal:
         # Piped (make bench | tee): wide enough for the tables, whatever COLUMNS says.
         console = Console(width=max(console.width, 130))
-    chosen = argv or ["posting", "inprocess"]
+    chosen = argv or ["posting", "inprocess", "scale"]
     # Imported on demand: `load` and `posting` need no app in this process.
     if "posting" in chosen:
         from bench import posting

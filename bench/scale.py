@@ -8,13 +8,19 @@ Issue 8 at scale, on a private PostgreSQL (tests/pgcluster.py) loaded with bench
    the mode it reports, the copy's progress. The baseline is the same healthz, asked the same
    way, on the same server once the copy is done (same run). A copy that starves the probe shows
    as a ratio well above 1, and as mode changes (counted from the server's log).
-2. The reads at that size, on PostgreSQL: the trial balance, an account's balance and a page of
-   its general ledger through the API, each next to the plain SQL that computes the same answer
-   on the same database (the baseline).
+2. The reads at that size, on PostgreSQL: the trial balance, an account's balance, a page of its
+   general ledger, the balance sheet and the income statement of the year through the API, each
+   next to the plain SQL that computes the same answer (or, for the statements, the per-account
+   sums of the year they are laid out from) on the same database (the baseline).
 3. The exports of the year's million entries, on PostgreSQL: the FEC and the Beancount ledger
    streamed through the API, each next to a plain `COPY (SELECT ...) TO STDOUT` of the same
    rows in the same order (the baseline), with the server's memory while they stream.
-4. PostgreSQL stopped: the service serves from its mirror; the trial balance from SQLite next to
+4. A FEC import of BENCH_IMPORT_LINES lines (100,000): the first days of the exported year, cut
+   at a day so every entry is whole, posted into a new empty ledger through the API, next to a
+   plain `COPY ... FROM STDIN` of the same file into a table of 18 text columns (the baseline:
+   PostgreSQL storing the lines and checking nothing). Then the new ledger's own export, once
+   its sealer has numbered the entries, must be the imported file byte for byte.
+5. PostgreSQL stopped: the service serves from its mirror; the trial balance from SQLite next to
    the plain SQL over the same SQLite file.
 
 Peak resident memory of the server's largest process is printed with the rest.
@@ -34,6 +40,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -57,6 +64,9 @@ COPY_TIMEOUT = float(os.environ.get("BENCH_SCALE_TIMEOUT", "1800"))
 BASELINE_SECONDS = 10.0
 SAMPLE_EVERY = 0.2
 READS = int(os.environ.get("BENCH_SCALE_READS", "7"))
+IMPORT_LINES = int(os.environ.get("BENCH_IMPORT_LINES", "100000"))
+IMPORT_LEDGER = "imported"
+SEAL_TIMEOUT = 600.0
 API = f"/api/v1/ledgers/{LEDGER}"
 # What the API computes, in plain SQL on the same tables: the baselines of part 2 and 3.
 TRIAL_BALANCE_SQL = (
@@ -87,6 +97,15 @@ ENTRIES_SQL = (
     "JOIN ledgers g ON g.id = e.ledger_id WHERE g.code = 'main' AND e.status <> 'draft' "
     "ORDER BY e.entry_date, e.id, l.position"
 )
+# What a balance sheet and an income statement are laid out from: each account's sum over the
+# year's lines.
+YEAR_BALANCES_SQL = (
+    "SELECT a.number, sum(l.amount) FROM entry_lines l JOIN entries e ON e.id = l.entry_id "
+    "JOIN accounts a ON a.id = l.account_id JOIN ledgers g ON g.id = e.ledger_id "
+    "WHERE g.code = 'main' AND e.fiscal_year = {year} GROUP BY a.number ORDER BY a.number"
+)
+FEC_COLUMNS = 18
+FEC_LINE_END = b"\r\n"  # as the export writes it
 LEDGER_PAGE_SQL = (
     "SELECT e.entry_date, e.id, l.position, l.amount FROM entry_lines l "
     "JOIN entries e ON e.id = l.entry_id JOIN accounts a ON a.id = l.account_id "
@@ -120,7 +139,11 @@ class Figures:
     peak_rss_total: int = 0
     reads: list[tuple[str, float, float]] = field(default_factory=list)  # what, API ms, SQL ms
     exports: list[tuple[str, float, int, float, int]] = field(default_factory=list)
+    imports: list[tuple[str, float, int, float]] = field(
+        default_factory=list
+    )  # what, s, lines, COPY s
     export_rss: int = 0  # the largest process while the exports streamed
+    import_rss: int = 0  # the largest process while the import ran
     notes: list[str] = field(default_factory=list)
 
 
@@ -259,8 +282,10 @@ def _api_ms(base: str, path: str, key: str) -> float:
         conn.close()
 
 
-def _download_seconds(base: str, path: str, key: str) -> tuple[float, int]:
-    """Stream GET `path` to nowhere; return the seconds it took and the bytes it gave."""
+def _download_seconds(
+    base: str, path: str, key: str, into: Path | None = None
+) -> tuple[float, int]:
+    """Stream GET `path` to nowhere (or `into`); return the seconds it took and the bytes."""
     parsed = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=1800)
     try:
@@ -270,8 +295,10 @@ def _download_seconds(base: str, path: str, key: str) -> tuple[float, int]:
         if response.status != 200:
             raise RuntimeError(f"{path}: {response.status} {response.read()[:300]!r}")
         size = 0
-        while chunk := response.read(1 << 20):
-            size += len(chunk)
+        with open(into or os.devnull, "wb") as sink:
+            while chunk := response.read(1 << 20):
+                size += len(chunk)
+                sink.write(chunk)
         return time.perf_counter() - started, size
     finally:
         conn.close()
@@ -302,16 +329,125 @@ def _copy_seconds(cluster: PrivateCluster, database: str, query: str) -> tuple[f
     return asyncio.run(timed())
 
 
-def _exports(base: str, key: str, cluster: PrivateCluster, figures: Figures) -> None:
+def _exports(base: str, key: str, cluster: PrivateCluster, figures: Figures, fec: Path) -> None:
+    """Time each export next to a COPY of its rows; keep the FEC in `fec`."""
     year = loader.YEAR
-    for what, path, sql in (
-        ("FEC", f"{API}/exports/fec?fiscal_year={year}", FEC_SQL.format(year=year)),
-        ("Beancount", f"{API}/exports/beancount", ENTRIES_SQL),
-        ("entries CSV", f"{API}/exports/entries", ENTRIES_SQL),
+    for what, path, sql, into in (
+        ("FEC", f"{API}/exports/fec?fiscal_year={year}", FEC_SQL.format(year=year), fec),
+        ("Beancount", f"{API}/exports/beancount", ENTRIES_SQL, None),
+        ("entries CSV", f"{API}/exports/entries", ENTRIES_SQL, None),
     ):
-        seconds, size = _download_seconds(base, path, key)
+        seconds, size = _download_seconds(base, path, key, into)
         sql_seconds, sql_size = _copy_seconds(cluster, "scale", sql)
         figures.exports.append((what, seconds, size, sql_seconds, sql_size))
+
+
+def _first_days(fec: Path, lines: int, into: Path) -> int:
+    """Write into `into` the header and the lines of the FEC's first days, at least `lines` of
+    them, cut at a day: an entry has one EcritureDate, so each is whole, and each journal's
+    numbers run from 1 without a gap. Return how many lines it holds."""
+    header, *body = fec.read_bytes().removesuffix(FEC_LINE_END).split(FEC_LINE_END)
+    per_day = Counter(row.split(b"|", 4)[3] for row in body)
+    taken, last = 0, b""
+    for day in sorted(per_day):
+        taken, last = taken + per_day[day], day
+        if taken >= lines:
+            break
+    kept = [row for row in body if row.split(b"|", 4)[3] <= last]
+    into.write_bytes(FEC_LINE_END.join([header, *kept]) + FEC_LINE_END)
+    return len(kept)
+
+
+def _request(base: str, method: str, path: str, key: str, body: bytes, kind: str) -> bytes:
+    request = urllib.request.Request(
+        f"{base}{path}",
+        data=body,
+        method=method,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": kind},
+    )
+    with urllib.request.urlopen(request, timeout=1800) as response:
+        answer: bytes = response.read()
+        return answer
+
+
+def _copy_into_seconds(cluster: PrivateCluster, database: str, path: Path) -> float:
+    """COPY the FEC file's lines into a new table of 18 text columns; return the seconds."""
+
+    async def timed() -> float:
+        import asyncpg
+
+        conn = await asyncpg.connect(
+            host="127.0.0.1", port=cluster.port, user="postgres", database=database
+        )
+        columns = ", ".join(f"c{k} text" for k in range(FEC_COLUMNS))
+        try:
+            await conn.execute(f"CREATE TABLE fec_copy ({columns})")
+            started = time.perf_counter()
+            await conn.copy_to_table(
+                "fec_copy",
+                source=path,
+                format="csv",
+                delimiter="|",
+                quote="\x01",
+                header=True,
+                encoding="LATIN9",
+            )
+            seconds = time.perf_counter() - started
+            await conn.execute("DROP TABLE fec_copy")
+            return seconds
+        finally:
+            await conn.close()
+
+    return asyncio.run(timed())
+
+
+def _fec_import(
+    base: str, key: str, cluster: PrivateCluster, figures: Figures, fec: Path, tmp: Path
+) -> None:
+    """Import the FEC's first days into a new ledger; time it next to a COPY of the file."""
+    cut = tmp / "first-days.txt"
+    lines = _first_days(fec, IMPORT_LINES, cut)
+    ledger = {
+        "code": IMPORT_LEDGER,
+        "name": "Imported",
+        "fiscal_year_start": f"{loader.YEAR}-01-01",
+    }
+    _request(base, "POST", "/api/v1/ledgers", key, json.dumps(ledger).encode(), "application/json")
+    imported = f"/api/v1/ledgers/{IMPORT_LEDGER}"
+    _request(
+        base,
+        "PATCH",
+        imported,
+        key,
+        json.dumps({"siren": "732829320"}).encode(),
+        "application/json",
+    )
+    started = time.perf_counter()
+    report = json.loads(
+        _request(base, "POST", f"{imported}/imports/fec", key, cut.read_bytes(), "text/plain")
+    )
+    seconds = time.perf_counter() - started
+    copy_seconds = _copy_into_seconds(cluster, "scale", cut)
+    figures.imports.append(("FEC import", seconds, lines, copy_seconds))
+    if report.get("lines") != lines:
+        figures.notes.append(f"the FEC import wrote {report.get('lines')} lines of {lines}")
+    # The sealer numbers the imported entries in the background; the export shows them when it
+    # has: the round trip holds once the export gives the file back.
+    again = tmp / "imported-fec.txt"
+    path = f"{imported}/exports/fec?fiscal_year={loader.YEAR}"
+    deadline = time.monotonic() + SEAL_TIMEOUT
+    same = False
+    while time.monotonic() < deadline:
+        _download_seconds(base, path, key, again)
+        if again.read_bytes() == cut.read_bytes():
+            same = True
+            break
+        time.sleep(2)
+    sealed = time.perf_counter() - started
+    figures.notes.append(
+        "the imported ledger's FEC export is the imported file byte for byte: "
+        + (f"yes, {sealed:.0f} s after the import was sent (sealed by then)" if same else "NO")
+    )
 
 
 def measure(console: Console) -> Figures:
@@ -387,6 +523,16 @@ def measure(console: Console) -> Figures:
                         f"{API}/accounts/411000/ledger?limit=100",
                         LEDGER_PAGE_SQL,
                     ),
+                    (
+                        "balance sheet of the year",
+                        f"{API}/reports/balance-sheet?fiscal_year={loader.YEAR}",
+                        YEAR_BALANCES_SQL.format(year=loader.YEAR),
+                    ),
+                    (
+                        "income statement of the year",
+                        f"{API}/reports/income-statement?fiscal_year={loader.YEAR}",
+                        YEAR_BALANCES_SQL.format(year=loader.YEAR),
+                    ),
                 ):
                     figures.reads.append(
                         (
@@ -420,9 +566,15 @@ def measure(console: Console) -> Figures:
                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
                 )
                 urllib.request.urlopen(siren, timeout=30).close()
+                fec = tmp / "year-fec.txt"
                 with RssSampler(server.pid).running() as during_exports:
-                    _exports(base, key, cluster, figures)
+                    _exports(base, key, cluster, figures, fec)
                 figures.export_rss = during_exports.largest
+
+                console.print(f"a FEC import of {IMPORT_LINES:,} lines into a new ledger")
+                with RssSampler(server.pid).running() as during_import:
+                    _fec_import(base, key, cluster, figures, fec, tmp)
+                figures.import_rss = during_import.largest
 
                 console.print("PostgreSQL stopped: reads from the mirror")
                 cluster.stop()
@@ -507,6 +659,17 @@ def render(figures: Figures, console: Console) -> None:
             "",
             "",
         )
+    for what, seconds, lines, copy_seconds in figures.imports:
+        table.add_row(
+            f"{what}, {lines:,} lines",
+            f"{seconds:.1f} s ({lines / seconds:,.0f} lines/s)",
+            f"{copy_seconds:.2f} s COPY of the file into a table",
+            _ratio(seconds, copy_seconds),
+        )
+    if figures.imports:
+        table.add_row(
+            "largest process while the import ran", f"{figures.import_rss / 2**20:.0f} MB", "", ""
+        )
     table.add_row(
         "peak RSS, largest process / all",
         f"{figures.peak_rss / 2**20:.0f} MB / {figures.peak_rss_total / 2**20:.0f} MB",
@@ -517,7 +680,7 @@ def render(figures: Figures, console: Console) -> None:
     console.print(
         "mode changes in the server's log: "
         + (", ".join(figures.mode_changes) or "none")
-        + " (the last one is the stop of PostgreSQL in part 3)"
+        + " (the last one is the stop of PostgreSQL in part 5)"
     )
     for note in figures.notes:
         console.print(f"note: {note}")
