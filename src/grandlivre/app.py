@@ -20,6 +20,8 @@ from grandlivre.clock import Clock, IdFactory, SystemClock, UUID7Factory
 from grandlivre.closing import api as closing_api
 from grandlivre.closing import operations as closing_operations
 from grandlivre.config import Settings, get_settings
+from grandlivre.console import pages as console_pages
+from grandlivre.console.headers import ConsoleSecurityMiddleware
 from grandlivre.db.migrate import upgrade_to_head
 from grandlivre.entry import api as entry_api
 from grandlivre.entry import operations as entry_operations
@@ -241,6 +243,9 @@ def create_app(
     app.include_router(exchange_api.router)
     app.include_router(keys_api.router)
     app.include_router(replay_api.router)
+    # The console last: its pages are not API routes and never shadow one.
+    app.include_router(console_pages.router)
+    app.mount("/static", console_pages.ASSETS)
     origins = Settings.split_list(settings.cors_origins)
     if origins:
         app.add_middleware(
@@ -260,4 +265,6 @@ def create_app(
     )
     app.add_middleware(ObservabilityMiddleware, trusted_proxies=trusted)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: it replaces the API's CSP on the console's HTML pages, whoever set it.
+    app.add_middleware(ConsoleSecurityMiddleware)
     return app

@@ -1,0 +1,1 @@
+"""The web console: pages at `/` over the public API, for accountants and operators."""
