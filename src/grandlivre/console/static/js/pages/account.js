@@ -1,6 +1,6 @@
 // One account: its facts, its general ledger (cursor pages, running balance), its balance
 // over time as a chart, CSV/XLSX downloads.
-import { CSV, XLSX, all, api, boot, day, download, el, fill, ledger, ledgerPath, link, money,
+import { CSV, XLSX, api, boot, day, download, el, fill, ledger, ledgerPath, link, money,
   navRow, query, t } from "../core.js";
 
 boot(async () => {
@@ -82,9 +82,12 @@ boot(async () => {
     plot = new window.uPlot({
       width: Math.min(box.clientWidth || 800, 900), height: 220,
       scales: { x: { time: true } },
-      axes: [{ stroke: "#1f2933" }, { stroke: "#1f2933", size: 90, values: (u, v) => v.map((n) => money(String(n), cur)) }],
-      series: [{ value: (u, v) => (v == null ? "" : day(new Date(v * 1000).toISOString())) },
+      axes: [{ stroke: "#1f2933", values: (u, splits) => splits.map((s) => day(new Date(s * 1000).toISOString())) },
+        { stroke: "#1f2933", size: 90, values: (u, splits) => splits.map((n) => money(String(n), cur)) }],
+      series: [{ label: t("col.date"), value: (u, v) => (v == null ? "" : day(new Date(v * 1000).toISOString())) },
         { label: t("col.balance"), stroke: "#0b5cad", width: 2, fill: "rgba(11,92,173,0.08)",
+          // A balance holds from one movement to the next: a step, not a slope.
+          paths: window.uPlot.paths.stepped({ align: 1 }),
           value: (u, v) => (v == null ? "" : money(String(v), cur)) }],
     }, [xs, ys], box);
   }

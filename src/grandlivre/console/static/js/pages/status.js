@@ -9,7 +9,7 @@ const WINDOW_POINTS = 200; // ten minutes at one point every three seconds
 boot(async () => {
   const facts = document.getElementById("facts");
   const refreshed = document.getElementById("refreshed");
-  const series = [[], [], []];
+  const series = [[], [], [], []];
   let last = null;
   let plot = null;
   let version = "";
@@ -20,6 +20,8 @@ boot(async () => {
     version = match ? match[1] : "";
   } catch { /* shown as unknown */ }
 
+  const clock = (seconds) => new Date(seconds * 1000).toLocaleTimeString(document.documentElement.lang);
+
   function chart(box) {
     if (!window.uPlot) return;
     if (!plot) {
@@ -27,9 +29,10 @@ boot(async () => {
       plot = new window.uPlot({
         width: Math.min(box.clientWidth || 800, 900), height: 200,
         scales: { x: { time: true } },
-        axes: [{ stroke: "#1f2933" }, { stroke: "#1f2933" }],
-        series: [{}, { label: t("status.requests"), stroke: "#0b5cad", width: 2 },
-          { label: t("status.errors"), stroke: "#b42318", width: 2 }],
+        axes: [{ stroke: "#1f2933", values: (u, splits) => splits.map(clock) }, { stroke: "#1f2933" }],
+        series: [{ label: t("status.time"), value: (u, v) => (v == null ? "" : clock(v)) }, { label: t("status.requests"), stroke: "#0b5cad", width: 2 },
+          { label: t("status.errors"), stroke: "#b42318", width: 2 },
+          { label: t("status.client_errors"), stroke: "#8a5a00", width: 2, dash: [6, 4] }],
       }, series, box);
     } else {
       plot.setData(series);
@@ -88,9 +91,11 @@ boot(async () => {
       series[0].push(now);
       series[1].push((counters.requests_total - last.requests) / seconds);
       series[2].push((counters.requests_errors - last.errors) / seconds);
+      series[3].push((counters.requests_client_errors - last.refusals) / seconds);
       for (const s of series) if (s.length > WINDOW_POINTS) s.shift();
     }
-    last = { at: now, requests: counters.requests_total, errors: counters.requests_errors };
+    last = { at: now, requests: counters.requests_total, errors: counters.requests_errors,
+      refusals: counters.requests_client_errors };
     const fact = (term, value, attrs = {}) => [el("dt", {}, term), el("dd", attrs, value)];
     const yesNo = (value) => t(value ? "status.yes" : "status.no");
     fill(facts,
