@@ -16,7 +16,17 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.console.support import chromium, find, go, served_console, shows, sign_in
+from tests.console.support import (
+    chromium,
+    clickable,
+    find,
+    go,
+    hides,
+    served_console,
+    shows,
+    sign_in,
+)
+from tests.faults import LoopbackProxy
 from tests.pgcluster import PrivateCluster, can_run_private_cluster
 
 pytestmark = pytest.mark.slow
@@ -101,3 +111,55 @@ def test_the_status_page_shows_fallback_while_postgresql_is_down_and_primary_whe
         assert find(browser, since).text == "—"
         assert "Version" in browser.find_element(By.ID, "facts").text
         assert browser.find_elements(By.CSS_SELECTOR, "#chart canvas")
+
+
+def test_an_admin_sees_a_replay_conflict_with_its_reason_and_discards_it(
+    cluster: PrivateCluster, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    directory = tmp_path_factory.mktemp("conflict")
+    name = asyncio.run(cluster.create_database(f"console_{uuid.uuid4().hex[:8]}"))
+    proxy = LoopbackProxy("127.0.0.1", cluster.port).start()
+    env = {
+        "DATABASE_URL": cluster.url(name, port=proxy.port),
+        "FALLBACK_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'fallback.db'}",
+        **FAST,
+    }
+    try:
+        with served_console(directory, **env) as console, chromium(directory) as browser:
+            wait_for_mirror(console.base_url)
+            sign_in(browser, console, "admin")
+            go(browser, console, "/status")
+            shows(browser, "Aucun conflit", "#conflicts-note")
+            # The service loses PostgreSQL (which goes on running) and takes a write meanwhile.
+            proxy.cut()
+            shows(browser, "secours (SQLite)", "#mode", seconds=30)
+            console.post_entry(
+                {
+                    "journal": "OD",
+                    "date": "2026-05-06",
+                    "label": "Achat sur un compte fermé depuis",
+                    "lines": [
+                        {"account": "606100", "debit": "7.00"},
+                        {"account": "401000", "credit": "7.00"},
+                    ],
+                }
+            )
+            # Meanwhile its account is deactivated on PostgreSQL: the replay will refuse it.
+            asyncio.run(
+                cluster.fetch(name, "UPDATE accounts SET active = false WHERE number = '606100'")
+            )
+            proxy.restore()
+            shows(browser, "primaire (PostgreSQL)", "#mode", seconds=45)
+            shows(browser, "inactive-account", "#conflicts", seconds=30)
+            shows(browser, "606100", "#conflicts")
+            shows(browser, "Conflits de rejeu 1", "#facts")
+
+            clickable(browser, "#conflicts button.danger").click()  # no reason yet: refused
+            assert browser.switch_to.active_element.get_attribute("aria-invalid") == "true"
+            browser.switch_to.active_element.send_keys("ressaisie à la main")
+            clickable(browser, "#conflicts button.danger").click()
+            shows(browser, "Aucun conflit", "#conflicts-note")
+            shows(browser, "Conflits de rejeu 0", "#facts")
+            hides(browser, "inactive-account", "#conflicts")
+    finally:
+        proxy.stop()
