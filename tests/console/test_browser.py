@@ -213,6 +213,13 @@ def test_a_draft_is_saved_then_validated(browser: WebDriver, console: Console) -
     shows(browser, "Brouillon", "h1")
     assert browser.find_element(By.ID, "validate").is_displayed()
     assert not browser.find_element(By.ID, "post").is_displayed()
+    # A draft is edited in the same form: here its amount, on both lines.
+    line(browser, 0, debit="90")
+    shows(browser, "reste 10,00", "#balance")
+    line(browser, 1, credit="90")
+    clickable(browser, "#save-draft").click()
+    shows(browser, "Brouillon enregistré", "#gl-alert")
+    shows(browser, "90,00 €", "#total-debit")
 
     go(browser, console, "/journal#status=draft")
     shows(browser, "Régularisation à valider", "#entries")
@@ -259,7 +266,13 @@ def test_an_invoice_is_lettered_with_its_payment_then_unlettered(
         }
     )
     sign_in(browser, console, "accountant")
-    go(browser, console, "/accounts/411000/lettering")
+    go(browser, console, "/third-parties")
+    shows(browser, "Dupont SARL", "#parties")
+    browser.find_element(By.LINK_TEXT, "DUPONT").click()
+    shows(browser, "Lettrage · 411000", "h1")
+    wait(browser).until(
+        lambda d: d.find_element(By.ID, "third_party").get_attribute("value") == "DUPONT"
+    )
     shows(browser, "Règlement F-2026-001", "#open")
     shows(browser, INVOICE, "#open")
     match = browser.find_element(By.ID, "match")

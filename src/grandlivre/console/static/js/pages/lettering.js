@@ -11,6 +11,8 @@ boot(async () => {
   const selection = document.getElementById("selection");
   const parties = (await all(ledgerPath("third-parties"))).filter((p) => p.account === number);
   partySelect.append(...parties.map((p) => el("option", { value: p.code }, `${p.code} · ${p.name}`)));
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("third_party");
+  if (wanted && parties.some((p) => p.code === wanted)) partySelect.value = wanted;
   let items = [];
 
   function selected() {
@@ -63,7 +65,10 @@ boot(async () => {
   }
 
   document.querySelector("#open tbody").addEventListener("change", update);
-  partySelect.addEventListener("change", show);
+  partySelect.addEventListener("change", () => {
+    history.replaceState(null, "", `${location.pathname}${location.search}${partySelect.value ? `#third_party=${partySelect.value}` : ""}`);
+    show();
+  });
   document.getElementById("filters").addEventListener("submit", (event) => { event.preventDefault(); show(); });
   matchButton.addEventListener("click", async () => {
     const chosen = selected();
