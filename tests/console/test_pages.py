@@ -83,6 +83,13 @@ async def test_a_page_has_the_consoles_policy_and_only_that_one(http: httpx.Asyn
     ]
 
 
+async def test_a_page_answers_head_as_get(http: httpx.AsyncClient) -> None:
+    response = await http.head("/journal")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert (await http.post("/journal")).headers["allow"] == "GET, HEAD"
+
+
 async def test_an_unknown_language_or_parameter_is_refused(http: httpx.AsyncClient) -> None:
     assert (await http.get("/journal", params={"lang": "de"})).status_code == 422
     assert (await http.get("/journal", params={"key": "gl_x"})).status_code == 422

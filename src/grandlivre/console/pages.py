@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
@@ -33,6 +33,11 @@ LangParam = Annotated[Lang | None, Query(description="Language of the page: fr o
 AccountNumber = Annotated[str, Path(pattern=r"^[0-9]{1,20}$")]
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def page(path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a page: GET, and HEAD as the 405's `Allow` promises (uvicorn sends no body)."""
+    return router.api_route(path, methods=["GET", "HEAD"])
 
 
 def href_for(lang: Lang) -> Callable[[str], str]:
@@ -78,19 +83,19 @@ def render(
     return HTMLResponse(body, headers=PAGE_HEADERS)
 
 
-@router.get("/")
+@page("/")
 async def home(lang: LangParam = None) -> HTMLResponse:
     """The chart of accounts, the console's first page."""
     return render("accounts.html", page="accounts", lang=lang, path="/")
 
 
-@router.get("/signin")
+@page("/signin")
 async def signin(lang: LangParam = None) -> HTMLResponse:
     """The sign-in page: the API key goes to sessionStorage, nowhere else."""
     return render("signin.html", page="signin", lang=lang, path="/signin")
 
 
-@router.get("/accounts/{number}")
+@page("/accounts/{number}")
 async def account(number: AccountNumber, lang: LangParam = None) -> HTMLResponse:
     """One account: its general ledger with running balance, and its balance over time."""
     return render(
@@ -102,7 +107,7 @@ async def account(number: AccountNumber, lang: LangParam = None) -> HTMLResponse
     )
 
 
-@router.get("/accounts/{number}/lettering")
+@page("/accounts/{number}/lettering")
 async def lettering(number: AccountNumber, lang: LangParam = None) -> HTMLResponse:
     """Lettrage of an account: match open lines that net to zero, unmatch."""
     return render(
@@ -114,19 +119,19 @@ async def lettering(number: AccountNumber, lang: LangParam = None) -> HTMLRespon
     )
 
 
-@router.get("/journal")
+@page("/journal")
 async def journal(lang: LangParam = None) -> HTMLResponse:
     """The entries, filtered by journal, status, account and dates."""
     return render("journal.html", page="journal", lang=lang, path="/journal")
 
 
-@router.get("/entries/new")
+@page("/entries/new")
 async def new_entry(lang: LangParam = None) -> HTMLResponse:
     """The entry form."""
     return render("entry.html", page="entry-new", script="entry", lang=lang, path="/entries/new")
 
 
-@router.get("/entries/{entry_id}")
+@page("/entries/{entry_id}")
 async def entry(entry_id: uuid.UUID, lang: LangParam = None) -> HTMLResponse:
     """One entry: a draft in the form (edit, validate, delete), a posted one with its seal."""
     return render(
@@ -138,7 +143,7 @@ async def entry(entry_id: uuid.UUID, lang: LangParam = None) -> HTMLResponse:
     )
 
 
-@router.get("/fragments/entry-line")
+@page("/fragments/entry-line")
 async def entry_line(lang: LangParam = None) -> HTMLResponse:
     """One empty line of the entry form (htmx appends it)."""
     messages = translator(lang or DEFAULT_LANG)
@@ -146,31 +151,31 @@ async def entry_line(lang: LangParam = None) -> HTMLResponse:
     return HTMLResponse(body, headers=PAGE_HEADERS)
 
 
-@router.get("/trial-balance")
+@page("/trial-balance")
 async def trial_balance(lang: LangParam = None) -> HTMLResponse:
     """The trial balance (balance générale)."""
     return render("trial_balance.html", page="trial-balance", lang=lang, path="/trial-balance")
 
 
-@router.get("/statements")
+@page("/statements")
 async def statements(lang: LangParam = None) -> HTMLResponse:
     """The balance sheet and income statement of a fiscal year, with the year before."""
     return render("statements.html", page="statements", lang=lang, path="/statements")
 
 
-@router.get("/third-parties")
+@page("/third-parties")
 async def third_parties(lang: LangParam = None) -> HTMLResponse:
     """The third parties with their balances."""
     return render("third_parties.html", page="third-parties", lang=lang, path="/third-parties")
 
 
-@router.get("/fiscal-years")
+@page("/fiscal-years")
 async def fiscal_years(lang: LangParam = None) -> HTMLResponse:
     """The fiscal years: FEC downloads, closing (dry run first)."""
     return render("fiscal_years.html", page="fiscal-years", lang=lang, path="/fiscal-years")
 
 
-@router.get("/status")
+@page("/status")
 async def status(lang: LangParam = None) -> HTMLResponse:
     """The operator's status page; it refreshes itself."""
     return render("status.html", page="status", lang=lang, path="/status")
