@@ -6,8 +6,10 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from grandlivre.exchange import importer
 from tests.conftest import assert_problem
 from tests.entry.helpers import credit, debit, new_ledger, url, walk
 from tests.exchange.fec_checker import FEC_COLUMNS, assert_valid_fec
@@ -415,3 +417,43 @@ async def test_lettering_that_does_not_balance_is_refused_with_its_lines(
     assert [p["line"] for p in body["problems"]] == [5]
     assert "differ by 10.00" in body["problems"][0]["reason"]
     assert await entries_of(client, target) == []
+
+
+async def test_an_import_checked_and_written_a_chunk_at_a_time_is_still_all_or_nothing(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Entries are checked and written CHUNK at a time in the import's one transaction; with
+    # chunks of 2, the books' 5 entries take 3, and the round trip is the same.
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    source = await books(client)
+    await seal(app)
+    original = await export(client, source, 2025)
+    target = await empty_ledger(client)
+    response = await send(client, target, original)
+    assert response.status_code == 201, response.text
+    await seal(app)
+    assert await export(client, target, 2025) == original
+
+    # Entries 2 and 5 of 6 do not balance: chunk 1 would pass and be written, chunk 3 fails;
+    # both are named, and nothing stays written.
+    refused = await empty_ledger(client)
+    rows = []
+    for number in range(1, 7):
+        cents = 99 if number in (2, 5) else 100
+        rows += [
+            row(EcritureNum=str(number), CompteNum="411000", CompteLib="Clients", Debit="1,00"),
+            row(
+                EcritureNum=str(number),
+                CompteNum="706000",
+                CompteLib="Prestations",
+                Credit=f"0,{cents}" if cents < 100 else "1,00",
+            ),
+        ]
+    body = assert_problem(await send(client, refused, fec_text(rows)), 422, "import-refused")
+    assert [p["line"] for p in body["problems"]] == [4, 10]
+    assert {p["reason"] for p in body["problems"]} == {
+        "debits (1.00) and credits (0.99) differ by 0.01"
+    }
+    assert await entries_of(client, refused) == []
+    response = await client.get(url(refused, "trial-balance"))
+    assert response.json()["items"] == []

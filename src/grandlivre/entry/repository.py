@@ -392,13 +392,12 @@ async def insert_entries(
         await conn.exec_driver_sql(_INSERT_POSTGRESQL[idempotency is not None], tuple(arguments))
         return
     # Core inserts on the tables: the ORM's bulk path costs more Python per row than the
-    # round trip it saves (py-spy, docs/performance.md). SQLite has no data-modifying CTE; a
-    # large batch would pass its limit of bound parameters in one statement (32767): several
-    # statements, each under the limit.
+    # round trip it saves (py-spy, docs/performance.md). SQLite has no data-modifying CTE:
+    # one statement per table, its rows as an executemany (the driver's own loop, one call
+    # into its thread); a multi-row VALUES costs SQLAlchemy a compile per bound parameter,
+    # most of an import's time on SQLite.
     for table, rows in ((_ENTRIES, entries), (_LINES, lines)):
-        per_statement = max(1, MAX_PARAMETERS // len(rows[0]))
-        for start in range(0, len(rows), per_statement):
-            await conn.execute(insert(table).values(list(rows[start : start + per_statement])))
+        await conn.execute(insert(table), list(rows))
     if idempotency is not None:
         await conn.execute(insert(_KEYS).values(idempotency))
 

@@ -42,7 +42,7 @@ class LineProblem:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FecLineIn:
     """A data line, its fields read."""
 
@@ -58,7 +58,7 @@ class FecLineIn:
     letter_date: date | None
 
 
-@dataclass
+@dataclass(slots=True)
 class FecEntryIn:
     """The lines that share a JournalCode and an EcritureNum."""
 
@@ -123,7 +123,11 @@ def _lines(text: str) -> list[str]:
 
 
 def _read_line(
-    number: int, values: dict[str, str], decimals: int, problems: list[LineProblem]
+    number: int,
+    values: dict[str, str],
+    decimals: int,
+    problems: list[LineProblem],
+    shared: dict[str, str],
 ) -> tuple[FecLineIn, dict[str, date], str, str, str] | None:
     found = len(problems)
     for name in MANDATORY:
@@ -167,19 +171,21 @@ def _read_line(
         )
     if len(problems) > found:
         return None
+    # An account, a third party, a journal repeat on many lines: one string for each.
     line = FecLineIn(
         line=number,
-        account=values["CompteNum"],
-        account_name=values["CompteLib"],
-        party_code=values["CompAuxNum"] or None,
-        party_name=values["CompAuxLib"] or None,
+        account=shared.setdefault(values["CompteNum"], values["CompteNum"]),
+        account_name=shared.setdefault(values["CompteLib"], values["CompteLib"]),
+        party_code=shared.setdefault(values["CompAuxNum"], values["CompAuxNum"]) or None,
+        party_name=shared.setdefault(values["CompAuxLib"], values["CompAuxLib"]) or None,
         label=values["EcritureLib"],
         debit=sides["Debit"],
         credit=sides["Credit"],
         letter=values["EcritureLet"] or None,
         letter_date=days.get("DateLet"),
     )
-    return line, days, values["JournalCode"], values["JournalLib"], values["EcritureNum"]
+    journal = shared.setdefault(values["JournalCode"], values["JournalCode"])
+    return line, days, journal, values["JournalLib"], values["EcritureNum"]
 
 
 def parse_fec(text: str, *, decimals: int) -> FecFile:
@@ -202,6 +208,7 @@ def parse_fec(text: str, *, decimals: int) -> FecFile:
             ],
         )
     entries: dict[tuple[str, str], FecEntryIn] = {}
+    shared: dict[str, str] = {}
     for number, raw in enumerate(lines[1:], start=2):
         if len(problems) >= MAX_PROBLEMS:
             break
@@ -211,7 +218,8 @@ def parse_fec(text: str, *, decimals: int) -> FecFile:
                 LineProblem(number, f"{len(fields)} fields where the FEC has {len(FEC_COLUMNS)}")
             )
             continue
-        read = _read_line(number, dict(zip(FEC_COLUMNS, fields, strict=True)), decimals, problems)
+        values = dict(zip(FEC_COLUMNS, fields, strict=True))
+        read = _read_line(number, values, decimals, problems, shared)
         if read is None:
             continue
         line, days, journal, journal_name, num = read

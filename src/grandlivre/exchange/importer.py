@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from grandlivre.entry import service as entry_service
 from grandlivre.errors import DomainError, EntriesRefused, ImportRefused, LedgerNotEmpty
 from grandlivre.exchange import repository as repo
-from grandlivre.exchange.csv_layout import CsvFile
+from grandlivre.exchange.csv_layout import CsvEntry, CsvFile
 from grandlivre.exchange.fec_import import FecEntryIn, FecFile, FecLineIn, LineProblem
 from grandlivre.exchange.service import PARIS
 from grandlivre.ledger import service as ledger_service
@@ -41,6 +41,8 @@ LETTER_CODE = re.compile(r"[A-Z]{1,8}")
 # gave it, in the order of the file, and stay UUIDv7 (version and variant bits untouched).
 _RANDOM_BITS = (1 << 62) - 1
 MAX_LISTED = 1000
+# Entries checked and written at a time, inside the import's one transaction.
+CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -234,14 +236,20 @@ async def import_fec(
             )
             parties_created.append(line.party_code)
 
-    postings = []
-    for entry_id, entry in zip(entry_ids(first_id, len(entries)), entries, strict=True):
-        postings.append(entry_service.Posting(entry_id, _draft(entry, problems)))
+    for entry in entries:
+        _draft(entry, problems)  # its text, checked before any entry is
     if problems:
         raise refuse(problems)
-    validated = [
-        datetime.combine(entry.valid_date, time(), PARIS).astimezone(UTC) for entry in entries
-    ]
+    ids = entry_ids(first_id, len(entries))
+
+    def postings(span: range) -> list[entry_service.Posting]:
+        return [entry_service.Posting(ids[k], _draft(entries[k], [])) for k in span]
+
+    def validated(span: range) -> list[datetime]:
+        return [
+            datetime.combine(entries[k].valid_date, time(), PARIS).astimezone(UTC) for k in span
+        ]
+
     await _post_all(
         session,
         ledger.code,
@@ -252,7 +260,7 @@ async def import_fec(
         status=status,
         validated=validated,
     )
-    matches = await _letter(session, ledger.code, entries, postings, first_id=first_id, now=now)
+    matches = await _letter(session, ledger.code, entries, ids, first_id=first_id, now=now)
     return ImportReport(
         entries=len(entries),
         lines=sum(len(e.lines) for e in entries),
@@ -267,32 +275,42 @@ async def import_fec(
 async def _post_all(
     session: AsyncSession,
     ledger_code: str,
-    postings: list[entry_service.Posting],
+    postings: Callable[[range], list[entry_service.Posting]],
     first_lines: list[int],
     *,
     now: datetime,
     origin: str,
     status: str,
-    validated: list[datetime] | None = None,
+    validated: Callable[[range], list[datetime]] | None = None,
 ) -> None:
-    """Check every posting as a batch would, then write them all; a refusal names each entry
-    by the line it starts on in the file."""
-    context = await entry_service.load_context(session, ledger_code, postings)
-    try:
-        checked = entry_service.check_postings(
-            context, postings, now=now, status=status, origin=origin, batch=True
-        )
-    except EntriesRefused as exc:
-        raise refuse(
-            [
-                LineProblem(first_lines[item["index"]], item["detail"])
+    """Check every posting as a batch would and write it, `CHUNK` entries at a time inside
+    the import's one transaction, so that memory holds one chunk's rows whatever the size of
+    the file (`postings` builds those of a span of the file's entries). Once a chunk is
+    refused, the rest are still checked, so that the refusal names every entry at fault by
+    the line it starts on, but none is written; the refusal rolls back what was."""
+    problems: list[LineProblem] = []
+    for start in range(0, len(first_lines), CHUNK):
+        span = range(start, min(start + CHUNK, len(first_lines)))
+        chunk = postings(span)
+        context = await entry_service.load_context(session, ledger_code, chunk)
+        try:
+            checked = entry_service.check_postings(
+                context, chunk, now=now, status=status, origin=origin, batch=True
+            )
+        except EntriesRefused as exc:
+            problems += [
+                LineProblem(first_lines[start + item["index"]], item["detail"])
                 for item in exc.extra["entries"]
             ]
-        ) from None
-    if validated is not None:
-        for item, instant in zip(checked, validated, strict=True):
-            item.entry_row["validated_at"] = instant
-    await entry_service.write_postings(session, checked)
+            continue
+        if problems:
+            continue
+        if validated is not None:
+            for item, instant in zip(checked, validated(span), strict=True):
+                item.entry_row["validated_at"] = instant
+        await entry_service.write_postings(session, checked)
+    if problems:
+        raise refuse(problems)
 
 
 async def import_csv(
@@ -309,47 +327,28 @@ async def import_csv(
     fault."""
     ledger = await ledger_service.get_ledger(session, ledger_code)
     problems: list[LineProblem] = list(parsed.problems)
-    postings = []
-    for entry_id, entry in zip(
-        entry_ids(first_id, len(parsed.entries)), parsed.entries, strict=True
-    ):
-        lines = [
-            entry_service.LineDraft(
-                account=line.account,
-                debit=line.debit,
-                credit=line.credit,
-                label=None
-                if line.label is None
-                else _text(line.label, 500, line.line, "line_label", problems),
-                third_party=line.third_party,
-            )
-            for line in entry.lines
-        ]
-        draft = entry_service.EntryDraft(
-            journal=entry.journal,
-            date=entry.date,
-            label=_text(entry.label, 500, entry.first_line, "label", problems),
-            lines=lines,
-            reference=None
-            if entry.reference is None
-            else _text(entry.reference, 100, entry.first_line, "reference", problems),
-            document_date=entry.document_date,
-        )
-        postings.append(entry_service.Posting(entry_id, draft))
+    entries = parsed.entries
+    for entry in entries:
+        _csv_draft(entry, problems)  # its text, checked before any entry is
     if problems:
         raise refuse(problems)
+    ids = entry_ids(first_id, len(entries))
+
+    def postings(span: range) -> list[entry_service.Posting]:
+        return [entry_service.Posting(ids[k], _csv_draft(entries[k], [])) for k in span]
+
     await _post_all(
         session,
         ledger.code,
         postings,
-        [entry.first_line for entry in parsed.entries],
+        [entry.first_line for entry in entries],
         now=now,
         origin=origin,
         status=status,
     )
     return ImportReport(
-        entries=len(postings),
-        lines=sum(len(e.lines) for e in parsed.entries),
+        entries=len(entries),
+        lines=sum(len(e.lines) for e in entries),
         journals_created=[],
         accounts_created=[],
         third_parties_created=[],
@@ -361,7 +360,7 @@ async def _letter(
     session: AsyncSession,
     ledger_code: str,
     entries: list[FecEntryIn],
-    postings: list[entry_service.Posting],
+    ids: list[uuid.UUID],
     *,
     first_id: uuid.UUID,
     now: datetime,
@@ -369,10 +368,10 @@ async def _letter(
     """Match the lines the file letters alike on an account (EcritureLet, DateLet), once they
     are posted; raise ImportRefused naming the lines of every match that breaks a rule."""
     groups: dict[tuple[str, str], list[tuple[FecLineIn, lettering_service.LineKey]]] = {}
-    for entry, posting in zip(entries, postings, strict=True):
+    for entry, entry_id in zip(entries, ids, strict=True):
         for position, line in enumerate(entry.lines):
             if line.letter is not None:
-                key = lettering_service.LineKey(posting.entry_id, position)
+                key = lettering_service.LineKey(entry_id, position)
                 groups.setdefault((line.account, line.letter), []).append((line, key))
     problems: list[LineProblem] = []
     for (account, code), lines in groups.items():
@@ -405,6 +404,31 @@ async def _letter(
     if problems:
         raise refuse(problems)
     return len(groups)
+
+
+def _csv_draft(entry: CsvEntry, problems: list[LineProblem]) -> entry_service.EntryDraft:
+    lines = [
+        entry_service.LineDraft(
+            account=line.account,
+            debit=line.debit,
+            credit=line.credit,
+            label=None
+            if line.label is None
+            else _text(line.label, 500, line.line, "line_label", problems),
+            third_party=line.third_party,
+        )
+        for line in entry.lines
+    ]
+    return entry_service.EntryDraft(
+        journal=entry.journal,
+        date=entry.date,
+        label=_text(entry.label, 500, entry.first_line, "label", problems),
+        lines=lines,
+        reference=None
+        if entry.reference is None
+        else _text(entry.reference, 100, entry.first_line, "reference", problems),
+        document_date=entry.document_date,
+    )
 
 
 def _draft(entry: FecEntryIn, problems: list[LineProblem]) -> entry_service.EntryDraft:
