@@ -232,3 +232,27 @@ def test_every_message_the_pages_name_exists() -> None:
     used = {key for key in used if not key.endswith(".")}  # "class." ~ n: built, not named
     assert len(used) > 100
     assert used <= set(i18n.FR), sorted(used - set(i18n.FR))
+
+
+def luminance(colour: str) -> float:
+    """The relative luminance of a #rrggbb colour (WCAG 2)."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one: str, two: str) -> float:
+    """The WCAG contrast ratio of two colours."""
+    light, dark = sorted((luminance(one), luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_colours_meet_wcag_aa_contrast() -> None:
+    css = (CONSOLE / "static" / "console.css").read_text()
+    colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6})", css))
+    for text in ("ink", "muted", "accent", "ok", "bad"):
+        assert contrast(colours[text], colours["paper"]) >= 4.5, text
+        assert contrast(colours[text], colours["band"]) >= 4.5, text
+    assert contrast("#ffffff", colours["header"]) >= 4.5  # the header's links
+    assert contrast(colours["focus"], colours["paper"]) >= 3  # a focus ring is not text
+    assert contrast(colours["focus-dark"], colours["header"]) >= 3

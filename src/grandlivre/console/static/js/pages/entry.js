@@ -207,8 +207,10 @@ boot(async () => {
   }
   form.hidden = false;
   await loadChoices();
+  // Today where the accountant is, not in UTC.
   const today = new Date();
-  document.getElementById("date").value = today.toISOString().slice(0, 10);
+  const pad = (n) => String(n).padStart(2, "0");
+  document.getElementById("date").value = `${today.getFullYear()}-${pad(today.getMonth() + 1)}-${pad(today.getDate())}`;
   if (entry) {
     document.getElementById("title").textContent = `${t("status.draft")} · ${entry.label}`;
     document.getElementById("draft-note").hidden = false;
