@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
-from grandlivre.exchange.repository import LedgerLine
 from grandlivre.money import format_amount
 
 _NOT_IN_NAME = re.compile(r"[^\w]+|_+")
@@ -79,26 +79,40 @@ def header(title: str, currency: str) -> str:
     )
 
 
-def transactions(lines: Iterable[LedgerLine], currency: str, decimals: int) -> str:
-    """Return the transactions of consecutive lines, grouped by entry."""
+def transactions(lines: Iterable[Sequence[Any]], currency: str, decimals: int) -> str:
+    """Return the transactions of consecutive lines, grouped by entry (the driver's rows, read
+    by position: attribute reads per line cost more than the text)."""
     out: list[str] = []
     current = None
-    for line in lines:
-        if line.entry_id != current:
-            current = line.entry_id
-            out.append(f"\n{line.entry_date.isoformat()} * {_quoted(line.label)}\n")
-            out.append(f"  id: {_quoted(str(line.entry_id))}\n")
-            out.append(f"  journal: {_quoted(line.journal)}\n")
-            if line.number is not None:
-                out.append(f"  number: {line.number}\n")
-            if line.reference is not None:
-                out.append(f"  reference: {_quoted(line.reference)}\n")
-        name = account_name(line.account, line.account_name)
-        out.append(f"  {name}  {format_amount(line.amount, decimals)} {currency}\n")
-        if line.party_code is not None:
-            out.append(f"    third_party: {_quoted(line.party_code)}\n")
-        if line.line_label is not None:
-            out.append(f"    label: {_quoted(line.line_label)}\n")
+    for (
+        entry_id,
+        entry_date,
+        _document_date,
+        journal,
+        number,
+        label,
+        reference,
+        account,
+        account_label,
+        party_code,
+        line_label,
+        amount,
+    ) in lines:
+        if entry_id != current:
+            current = entry_id
+            out.append(f"\n{entry_date.isoformat()} * {_quoted(label)}\n")
+            out.append(f'  id: "{entry_id}"\n')
+            out.append(f"  journal: {_quoted(journal)}\n")
+            if number is not None:
+                out.append(f"  number: {number}\n")
+            if reference is not None:
+                out.append(f"  reference: {_quoted(reference)}\n")
+        name = account_name(account, account_label)
+        out.append(f"  {name}  {format_amount(amount, decimals)} {currency}\n")
+        if party_code is not None:
+            out.append(f"    third_party: {_quoted(party_code)}\n")
+        if line_label is not None:
+            out.append(f"    label: {_quoted(line_label)}\n")
     return "".join(out)
 
 
