@@ -64,6 +64,16 @@ def browser(downloads: Path) -> Iterator[WebDriver]:
         yield driver
 
 
+def wait_for_file(directory: Path, name: str, encoding: str = "utf-8") -> str:
+    """Wait for a download to be saved whole, and return its text."""
+    target = directory / name
+    deadline = time.monotonic() + 15
+    while not target.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)  # a file system event, not a page: nothing to wait on explicitly
+    assert target.exists(), sorted(p.name for p in directory.iterdir())
+    return target.read_bytes().decode(encoding)
+
+
 def line(driver: WebDriver, index: int, **fields: str) -> None:
     """Type into the fields of the form's line `index` (adding lines as needed)."""
     while len(driver.find_elements(By.CSS_SELECTOR, "#lines tr.line")) <= index:
@@ -180,7 +190,7 @@ def test_an_entry_is_posted_through_the_form_and_an_unbalanced_one_cannot_be(
 
 
 def test_the_entry_is_in_the_journal_and_the_trial_balance(
-    browser: WebDriver, console: Console
+    browser: WebDriver, console: Console, downloads: Path
 ) -> None:
     sign_in(browser, console, "viewer")
     go(browser, console, "/journal")
@@ -201,6 +211,10 @@ def test_the_entry_is_in_the_journal_and_the_trial_balance(
     assert "1 000,00 €" in row.text.replace("\u202f", " ")
     shows(browser, "Classe 7", "#trial")
     shows(browser, "1 200,00 €", "#trial tfoot")
+    # Downloaded with the key (fetched, then saved): the CSV of the same balance.
+    clickable(browser, "[data-download=csv]").click()
+    csv = wait_for_file(downloads, "balance-generale-main-2026-01-01-2026-12-31.csv")
+    assert "706000" in csv
 
 
 def test_a_draft_is_saved_then_validated(browser: WebDriver, console: Console) -> None:
@@ -300,12 +314,7 @@ def test_the_fec_of_a_fiscal_year_is_downloaded(
     shows(browser, "2026", "#years")
     assert "Clôturer" not in browser.find_element(By.ID, "years").text  # admins only
     clickable(browser, "#years button").click()
-    target = downloads / "732829320FEC20261231.txt"
-    deadline = time.monotonic() + 15
-    while not target.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)  # a file system event, not a page: nothing to wait on explicitly
-    assert target.exists(), list(downloads.iterdir())
-    text = target.read_bytes().decode("iso-8859-15")
+    text = wait_for_file(downloads, "732829320FEC20261231.txt", "iso-8859-15")
     assert text.startswith("JournalCode|JournalLib|EcritureNum"), text[:200]
     assert "F-2026-001" in text
 

@@ -1,6 +1,6 @@
 // The journal: entries by date, filtered by journal, status, account and dates (the filters
 // live in the URL's fragment, so a filtered view can be bookmarked); ↑ ↓ and Enter move.
-import { all, api, boot, day, el, fill, ledger, ledgerPath, link, money, navRow, query, t,
+import { CSV, XLSX, all, api, boot, day, download, el, fill, ledger, ledgerPath, link, money, navRow, query, t,
   parseAmount, toDecimal } from "../core.js";
 
 boot(async () => {
@@ -42,6 +42,23 @@ boot(async () => {
     history.replaceState(null, "", `${location.pathname}${location.search}#${params}`);
     cursors = [null]; at = 0; show();
   });
+  // A journal's report (its entries with their lines, and its totals) is the spreadsheet.
+  const buttons = [...document.querySelectorAll("[data-download]")];
+  const allowDownload = () => {
+    for (const button of buttons) button.disabled = !controls.journal.value;
+    document.getElementById("download-help").hidden = Boolean(controls.journal.value);
+  };
+  controls.journal.addEventListener("change", allowDownload);
+  allowDownload();
+  for (const button of buttons) {
+    button.addEventListener("click", () => {
+      const csv = button.dataset.download === "csv";
+      const code = controls.journal.value;
+      download(ledgerPath(`journals/${encodeURIComponent(code)}/report`)
+        + query({ from: controls.from.value, to: controls.to.value }), csv ? CSV : XLSX,
+      `journal-${code}.${csv ? "csv" : "xlsx"}`);
+    });
+  }
   prev.addEventListener("click", () => { at -= 1; show(); });
   next.addEventListener("click", () => { at += 1; show(); });
   await show();
