@@ -25,7 +25,7 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED) ## Create .venv with the package (editable) and its dev tools
 
-run: install ## Migrate, seed and serve on http://127.0.0.1:8000 (HOST/PORT override; embedded SQLite ./dev.db)
+run: install ## Migrate, seed and serve the API and its console on http://127.0.0.1:8000 (HOST/PORT override; embedded SQLite ./dev.db)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/grandlivre serve
 
 key: install ## Print a new admin API key (shown once; never logged): export API_KEY=$(make -s key)

@@ -257,3 +257,24 @@ async def test_an_invalid_key_request_is_422(
     client: httpx.AsyncClient, body: dict[str, Any]
 ) -> None:
     assert_problem(await client.post(f"{API}/keys", json=body), 422, "validation-error")
+
+
+@pytest.mark.parametrize("role", ["viewer", "accountant", "admin"])
+async def test_a_key_learns_who_it_is_from_keys_me(
+    anon_client: httpx.AsyncClient, client: httpx.AsyncClient, role: str
+) -> None:
+    created = await client.post(f"{API}/keys", json={"name": f"me-{role}", "role": role})
+    assert created.status_code == 201, created.text
+    key = created.json()
+    response = await anon_client.get(f"{API}/keys/me", headers=bearer(key["key"]))
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "id": key["id"],
+        "name": f"me-{role}",
+        "role": role,
+        "prefix": key["prefix"],
+    }
+    assert key["key"] not in response.text
+    assert_unauthorized(await anon_client.get(f"{API}/keys/me"))
+    assert (await client.delete(f"{API}/keys/{key['id']}")).status_code == 200
+    assert_unauthorized(await anon_client.get(f"{API}/keys/me", headers=bearer(key["key"])))

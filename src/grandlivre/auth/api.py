@@ -1,4 +1,4 @@
-"""HTTP routes for API keys (admins only)."""
+"""HTTP routes for API keys: who a key is (any key), and keys themselves (admins only)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import uuid
 from fastapi import APIRouter, status
 
 from grandlivre.auth import service
-from grandlivre.auth.deps import Admin, AdminPrincipal
+from grandlivre.auth.deps import Admin, AdminPrincipal, ViewerPrincipal
 from grandlivre.auth.operations import IssueKey, RevokeKey
-from grandlivre.auth.schemas import KeyCreate, KeyCreated, KeyRead
+from grandlivre.auth.schemas import KeyCreate, KeyCreated, KeyIdentity, KeyRead
 from grandlivre.deps import ClockDep, IdsDep, StoreDep
 from grandlivre.errors import InvalidCursor
 from grandlivre.ops import security
@@ -18,6 +18,16 @@ from grandlivre.params import Cursor, Limit
 from grandlivre.schemas import PROBLEM_RESPONSES, Page
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/me", response_model=KeyIdentity)
+async def who_am_i(principal: ViewerPrincipal) -> KeyIdentity:
+    """The key this request is made with: its id, name, role and prefix (any valid key).
+
+    A client learns from it what its key may do, without trying."""
+    return KeyIdentity(
+        id=principal.key_id, name=principal.name, role=principal.role, prefix=principal.prefix
+    )
 
 
 @router.get("", response_model=Page[KeyRead], dependencies=[Admin])

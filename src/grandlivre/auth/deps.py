@@ -183,3 +183,4 @@ Viewer = Depends(require(Role.viewer))
 Accountant = Depends(require(Role.accountant))
 Admin = Depends(require(Role.admin))
 AdminPrincipal = Annotated[Principal, Admin]
+ViewerPrincipal = Annotated[Principal, Viewer]

@@ -19,6 +19,15 @@ class KeyCreate(WriteModel):
     role: Role = Role.viewer
 
 
+class KeyIdentity(BaseModel):
+    """The key a request is made with, as `GET /api/v1/keys/me` tells it."""
+
+    id: uuid.UUID
+    name: str
+    role: Role = Field(description="What the key may do: viewer < accountant < admin.")
+    prefix: str
+
+
 class KeyRead(BaseModel):
     """An API key as listed: never the key itself."""
 

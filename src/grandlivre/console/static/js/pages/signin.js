@@ -1,27 +1,10 @@
 // Sign in: check the key against the API, learn its role, keep both in sessionStorage.
 import { Problem, api, boot, link, session, showProblem, t } from "../core.js";
 
-/** The role of a key, read from what the API lets it do (no route says it outright).
- *
- * Listing keys is for admins only; validating drafts is for accountants and up, and the role
- * is checked before the body, so an empty body gets 422 from an accountant's key and 403 from
- * a viewer's, and changes nothing either way. */
-async function roleOf(ledger) {
-  try {
-    await api("/api/v1/keys?limit=1");
-    return "admin";
-  } catch (error) {
-    if (!(error instanceof Problem) || error.status !== 403) throw error;
-  }
-  try {
-    await api(`/api/v1/ledgers/${encodeURIComponent(ledger)}/entries/validate`,
-      { method: "POST", body: {} });
-    return "accountant";
-  } catch (error) {
-    if (error instanceof Problem && error.status === 403) return "viewer";
-    if (error instanceof Problem && error.status === 422) return "accountant";
-    throw error;
-  }
+/** The role of a key, as the API tells it (GET /api/v1/keys/me, any valid key). */
+async function roleOf(headers) {
+  const me = await api("/api/v1/keys/me", { headers, auth: false });
+  return me.role;
 }
 
 boot(async () => {
@@ -44,9 +27,9 @@ boot(async () => {
     }
     const headers = { Authorization: `Bearer ${key}` };
     try {
+      const role = await roleOf(headers);
       await api(`/api/v1/ledgers/${encodeURIComponent(ledger)}`, { headers, auth: false });
-      session.start(key, "viewer", ledger);
-      session.start(key, await roleOf(ledger), ledger);
+      session.start(key, role, ledger);
       location.assign(link("/"));
     } catch (problem) {
       session.end();
