@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,11 +37,30 @@ def alembic_config() -> Config:
     return config
 
 
+# Alembic keeps the migration it runs in module globals (`alembic.context`, `alembic.op`): two
+# upgrades interleaved on one event loop (two stores of a process, one starting while the other
+# recovers) would run each other's operations. One at a time per loop; the advisory lock or
+# the file lock below serialises processes, on one database.
+_UPGRADES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _one_upgrade_at_a_time() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _UPGRADES.get(loop)
+    if lock is None:
+        lock = _UPGRADES[loop] = asyncio.Lock()
+    return lock
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
-    """Bring the database behind `engine` to the newest schema; safe from many processes."""
-    with _sqlite_file_lock(engine):
-        async with engine.connect() as conn:
-            await conn.run_sync(_upgrade)
+    """Bring the database behind `engine` to the newest schema; safe from many processes, and
+    from many upgrades at once in one."""
+    async with _one_upgrade_at_a_time():
+        with _sqlite_file_lock(engine):
+            async with engine.connect() as conn:
+                await conn.run_sync(_upgrade)
 
 
 def _upgrade(connection: Connection) -> None:
