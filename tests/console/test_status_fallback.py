@@ -113,7 +113,7 @@ def test_the_status_page_shows_fallback_while_postgresql_is_down_and_primary_whe
         assert browser.find_elements(By.CSS_SELECTOR, "#chart canvas")
 
 
-def test_an_admin_sees_a_replay_conflict_with_its_reason_and_discards_it(
+def test_an_admin_sees_replay_conflicts_with_their_reason_and_discards_one_retries_one(
     cluster: PrivateCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     directory = tmp_path_factory.mktemp("conflict")
@@ -133,17 +133,21 @@ def test_an_admin_sees_a_replay_conflict_with_its_reason_and_discards_it(
             # The service loses PostgreSQL (which goes on running) and takes a write meanwhile.
             proxy.cut()
             shows(browser, "secours (SQLite)", "#mode", seconds=30)
-            console.post_entry(
-                {
-                    "journal": "OD",
-                    "date": "2026-05-06",
-                    "label": "Achat sur un compte fermé depuis",
-                    "lines": [
-                        {"account": "606100", "debit": "7.00"},
-                        {"account": "401000", "credit": "7.00"},
-                    ],
-                }
-            )
+            for label, amount in (
+                ("Achat sur un compte fermé depuis", "7.00"),
+                ("Achat à rejouer une fois le compte rouvert", "9.00"),
+            ):
+                console.post_entry(
+                    {
+                        "journal": "OD",
+                        "date": "2026-05-06",
+                        "label": label,
+                        "lines": [
+                            {"account": "606100", "debit": amount},
+                            {"account": "401000", "credit": amount},
+                        ],
+                    }
+                )
             # Meanwhile its account is deactivated on PostgreSQL: the replay will refuse it.
             asyncio.run(
                 cluster.fetch(name, "UPDATE accounts SET active = false WHERE number = '606100'")
@@ -152,14 +156,26 @@ def test_an_admin_sees_a_replay_conflict_with_its_reason_and_discards_it(
             shows(browser, "primaire (PostgreSQL)", "#mode", seconds=45)
             shows(browser, "inactive-account", "#conflicts", seconds=30)
             shows(browser, "606100", "#conflicts")
-            shows(browser, "Conflits de rejeu 1", "#facts")
+            shows(browser, "Conflits de rejeu 2", "#facts", seconds=30)
 
             clickable(browser, "#conflicts button.danger").click()  # no reason yet: refused
             assert browser.switch_to.active_element.get_attribute("aria-invalid") == "true"
             browser.switch_to.active_element.send_keys("ressaisie à la main")
             clickable(browser, "#conflicts button.danger").click()
-            shows(browser, "Aucun conflit", "#conflicts-note")
+            shows(browser, "Conflits de rejeu 1", "#facts")
+
+            # The account is open again: the other write is retried from the page, and lands.
+            asyncio.run(
+                cluster.fetch(name, "UPDATE accounts SET active = true WHERE number = '606100'")
+            )
+            find(browser, "#conflicts input").send_keys("compte rouvert")
+            clickable(browser, "#conflicts button:not(.danger)").click()
+            shows(browser, "Aucun conflit", "#conflicts-note", seconds=30)
             shows(browser, "Conflits de rejeu 0", "#facts")
             hides(browser, "inactive-account", "#conflicts")
+            labels = asyncio.run(
+                cluster.fetch(name, "SELECT label FROM entries WHERE label LIKE 'Achat%'")
+            )
+            assert [row[0] for row in labels] == ["Achat à rejouer une fois le compte rouvert"]
     finally:
         proxy.stop()
