@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -38,7 +40,7 @@ from grandlivre.ledger import operations as ledger_operations
 from grandlivre.ledger import service as ledger_service
 from grandlivre.lettering import api as lettering_api
 from grandlivre.lettering import operations as lettering_operations
-from grandlivre.ops import health
+from grandlivre.ops import health, metrics
 from grandlivre.ops.body_limit import BodyLimitMiddleware
 from grandlivre.ops.client_ip import parse_networks
 from grandlivre.ops.content_type import JsonOnlyMiddleware
@@ -181,6 +183,8 @@ def create_app(
         burst_threshold=settings.rate_limit_burst_threshold,
     )
 
+    history = metrics.TrafficHistory()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = build_store(settings, clock=clock, ids=ids)
@@ -190,9 +194,13 @@ def create_app(
         app.state.guard.keys = auth_service.KeyCache(store.signals)
         await limiter.probe()
         log.info("started", mode=store.mode.value, rate_limits=limiter.backend)
+        sampling = asyncio.create_task(history.run(clock.now), name="traffic-history")
         try:
             yield
         finally:
+            sampling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampling
             await limiter.close()
             await store.close()
 
@@ -204,6 +212,7 @@ def create_app(
         dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.settings = settings
+    app.state.traffic_history = history
     app.state.clock = clock
     app.state.ids = ids
     app.state.guard = Guard(
@@ -228,6 +237,7 @@ def create_app(
         ping=lambda: app.state.store.ping(),
         publish=lambda: app.state.store.publish_metrics(),
         readiness={"seed": seeded},
+        history=history,
     )
     install_openapi(app)
     register_problem_handlers(app)

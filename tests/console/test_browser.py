@@ -342,3 +342,21 @@ def test_pages_switch_to_english_and_keep_it(browser: WebDriver, console: Consol
     shows(browser, "2026-03-10", "#entries")
     shows(browser, "€1,200.00", "#entries")
     assert "lang=en" in browser.current_url
+
+
+def test_the_status_chart_opens_on_the_minutes_before(browser: WebDriver, console: Console) -> None:
+    # The service samples its counters every 10 s; once it holds two samples, a status page
+    # just opened draws the rate between them before its own first refresh adds any.
+    deadline = time.monotonic() + 25
+    while time.monotonic() < deadline:
+        with console.api() as http:
+            body = http.get("/metrics", headers={"Accept": "application/json"}).json()
+        if len(body["history"]) >= 2:
+            break
+        time.sleep(0.5)
+    assert len(body["history"]) >= 2, body["history"]
+    go(browser, console, "/status")
+    find(browser, "#chart canvas")
+    points = int(browser.find_element(By.ID, "chart").get_attribute("data-points") or 0)
+    assert points >= 1
+    shows(browser, "dernières minutes", "main")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
+from grandlivre.ops import metrics
 from tests.conftest import PostgresDatabases, database_url_for, issue_key, make_settings
 from tests.ops.support import (
     assert_promtool_accepts,
@@ -186,3 +190,34 @@ async def test_text_is_served_to_prometheus_accept_headers(client: httpx.AsyncCl
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert "grandlivre_http_requests_total{" in response.text
+
+
+async def test_json_summary_carries_the_counters_of_the_last_minutes(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # The service samples its counters every 10 s; two samples taken here, at instants no
+    # background sample has, frame three requests.
+    history = app.state.traffic_history
+    history.sample(datetime(2001, 1, 1, 12, 0, 0, tzinfo=UTC))
+    for _ in range(3):
+        await client.get("/api/v1/ledgers")
+    history.sample(datetime(2001, 1, 1, 12, 0, 10, tzinfo=UTC))
+    body = (await client.get("/metrics", headers={"Accept": "application/json"})).json()
+    framed = [s for s in body["history"] if s["at"].startswith("2001-01-01T12:00:")]
+    assert [s["at"] for s in framed] == ["2001-01-01T12:00:00Z", "2001-01-01T12:00:10Z"]
+    assert framed[1]["requests_total"] - framed[0]["requests_total"] == 3
+    assert framed[1]["requests_errors"] == framed[0]["requests_errors"]
+    assert set(framed[0]) == {"at", "requests_total", "requests_errors", "requests_client_errors"}
+    assert len(body["history"]) <= metrics.HISTORY_SAMPLES
+
+
+async def test_the_history_is_sampled_on_a_period_and_keeps_ten_minutes() -> None:
+    history = metrics.TrafficHistory(every=0.001)
+    sampling = asyncio.create_task(history.run(lambda: datetime.now(UTC)))
+    await asyncio.sleep(0.5)
+    sampling.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sampling
+    samples = history.as_json()
+    assert len(samples) == metrics.HISTORY_SAMPLES == 60
+    assert [s["at"] for s in samples] == sorted(s["at"] for s in samples)

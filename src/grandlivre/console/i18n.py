@@ -176,8 +176,7 @@ FR: dict[str, str] = {
     "status.replay_conflicts": "Conflits de rejeu",
     "status.rate_limit": "Limiteur de débit",
     "status.version": "Version",
-    "status.rates": "Requêtes et erreurs par seconde, depuis l'ouverture de la page "
-    "(10 minutes au plus)",
+    "status.rates": "Requêtes et erreurs par seconde, sur les dernières minutes",
     "status.requests": "requêtes/s",
     "status.errors": "erreurs (5xx)/s",
     "status.client_errors": "refus (4xx)/s",
@@ -375,7 +374,7 @@ EN: dict[str, str] = {
     "status.replay_conflicts": "Replay conflicts",
     "status.rate_limit": "Rate limiter",
     "status.version": "Version",
-    "status.rates": "Requests and errors per second since the page opened (10 minutes at most)",
+    "status.rates": "Requests and errors per second over the last minutes",
     "status.requests": "requests/s",
     "status.errors": "errors (5xx)/s",
     "status.client_errors": "refusals (4xx)/s",

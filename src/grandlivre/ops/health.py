@@ -30,6 +30,7 @@ class Probes:
     ping: Callable[[], Awaitable[None]]
     publish: Callable[[], Awaitable[None]] | None = None  # fresh gauges before a scrape
     readiness: dict[str, Check] = field(default_factory=dict)
+    history: metrics.TrafficHistory | None = None  # the counters of the last minutes
 
 
 async def _timed(check: Check) -> tuple[bool, str | None]:
@@ -95,7 +96,8 @@ def build_router(probes: Probes) -> APIRouter:
                 storage = await probes.describe()
             except Exception as exc:  # the counters are worth showing anyway
                 storage = {"describe_error": f"{type(exc).__name__}: {exc}"[:300]}
-            return JSONResponse({**metrics.summary(), **storage})
+            history = probes.history.as_json() if probes.history is not None else []
+            return JSONResponse({**metrics.summary(), **storage, "history": history})
         if probes.publish is not None:
             try:
                 await probes.publish()

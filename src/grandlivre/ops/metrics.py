@@ -7,9 +7,14 @@ those of the whole server, not of the worker that happened to answer.
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+import structlog
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -24,6 +29,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 import grandlivre
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+log = structlog.get_logger("grandlivre.metrics")
 
 HTTP_REQUESTS = Counter(
     "grandlivre_http_requests",
@@ -178,3 +184,44 @@ def summary() -> dict[str, Any]:
         "requests_rate_limited": int(rate_limited),
         "avg_latency_ms": round(duration_sum / duration_count * 1000, 3) if duration_count else 0.0,
     }
+
+
+HISTORY_EVERY_SECONDS = 10.0
+HISTORY_SAMPLES = 60  # ten minutes
+
+
+class TrafficHistory:
+    """The request counters of the last minutes, sampled every HISTORY_EVERY_SECONDS: what a
+    status page draws as soon as it opens, where /metrics alone gives only the totals now.
+
+    Each worker samples the counters of the whole server (summed over workers), so whichever
+    answers gives the same history."""
+
+    def __init__(self, every: float = HISTORY_EVERY_SECONDS) -> None:
+        self.every = every
+        self.samples: deque[dict[str, Any]] = deque(maxlen=HISTORY_SAMPLES)
+
+    def sample(self, at: datetime) -> None:
+        """Record the counters as they stand at `at`."""
+        counters = summary()
+        self.samples.append(
+            {
+                "at": at.isoformat().replace("+00:00", "Z"),
+                "requests_total": counters["requests_total"],
+                "requests_errors": counters["requests_errors"],
+                "requests_client_errors": counters["requests_client_errors"],
+            }
+        )
+
+    async def run(self, now: Callable[[], datetime]) -> None:
+        """Sample now, then every `every` seconds until cancelled."""
+        while True:
+            try:
+                self.sample(now())
+            except Exception:  # a missed sample is a gap in a chart, not a reason to stop
+                log.warning("traffic_history_sample_failed", exc_info=True)
+            await asyncio.sleep(self.every)
+
+    def as_json(self) -> list[dict[str, Any]]:
+        """The samples, oldest first."""
+        return list(self.samples)

@@ -4,7 +4,7 @@
 import { Problem, api, boot, el, fill, instant, session, showProblem, t } from "../core.js";
 
 const REFRESH_SECONDS = 3;
-const WINDOW_POINTS = 200; // ten minutes at one point every three seconds
+const WINDOW_POINTS = 260; // the service's ten minutes (a point per 10 s), then ten at one per 3 s
 
 boot(async () => {
   const facts = document.getElementById("facts");
@@ -23,6 +23,7 @@ boot(async () => {
   const clock = (seconds) => new Date(seconds * 1000).toLocaleTimeString(document.documentElement.lang);
 
   function chart(box) {
+    box.dataset.points = String(series[0].length);
     if (!window.uPlot) return;
     if (!plot) {
       fill(box);
@@ -36,6 +37,18 @@ boot(async () => {
       }, series, box);
     } else {
       plot.setData(series);
+    }
+  }
+
+  /** The minutes before the page opened: the rates between the service's own samples. */
+  function seed(history) {
+    for (let k = 1; k < history.length; k += 1) {
+      const [a, b] = [history[k - 1], history[k]];
+      const seconds = Math.max((Date.parse(b.at) - Date.parse(a.at)) / 1000, 0.001);
+      series[0].push(Date.parse(b.at) / 1000);
+      series[1].push((b.requests_total - a.requests_total) / seconds);
+      series[2].push((b.requests_errors - a.requests_errors) / seconds);
+      series[3].push((b.requests_client_errors - a.requests_client_errors) / seconds);
     }
   }
 
@@ -86,6 +99,7 @@ boot(async () => {
       return;
     }
     const now = Date.now() / 1000;
+    if (!last) seed(counters.history || []);
     if (last) {
       const seconds = Math.max(now - last.at, 0.001);
       series[0].push(now);
