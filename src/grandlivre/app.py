@@ -252,6 +252,7 @@ def create_app(
     app.include_router(statement_api.router)
     app.include_router(exchange_api.router)
     app.include_router(keys_api.router)
+    app.include_router(keys_api.me_router)
     app.include_router(replay_api.router)
     # The console last: its pages are not API routes and never shadow one.
     app.include_router(console_pages.router)

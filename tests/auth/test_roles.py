@@ -260,13 +260,13 @@ async def test_an_invalid_key_request_is_422(
 
 
 @pytest.mark.parametrize("role", ["viewer", "accountant", "admin"])
-async def test_a_key_learns_who_it_is_from_keys_me(
+async def test_a_key_learns_who_it_is_from_me(
     anon_client: httpx.AsyncClient, client: httpx.AsyncClient, role: str
 ) -> None:
     created = await client.post(f"{API}/keys", json={"name": f"me-{role}", "role": role})
     assert created.status_code == 201, created.text
     key = created.json()
-    response = await anon_client.get(f"{API}/keys/me", headers=bearer(key["key"]))
+    response = await anon_client.get(f"{API}/me", headers=bearer(key["key"]))
     assert response.status_code == 200, response.text
     assert response.json() == {
         "id": key["id"],
@@ -275,6 +275,7 @@ async def test_a_key_learns_who_it_is_from_keys_me(
         "prefix": key["prefix"],
     }
     assert key["key"] not in response.text
-    assert_unauthorized(await anon_client.get(f"{API}/keys/me"))
+    assert_unauthorized(await anon_client.get(f"{API}/me"))
+    assert_problem(await client.delete(f"{API}/me"), 405, "method-not-allowed")
     assert (await client.delete(f"{API}/keys/{key['id']}")).status_code == 200
-    assert_unauthorized(await anon_client.get(f"{API}/keys/me", headers=bearer(key["key"])))
+    assert_unauthorized(await anon_client.get(f"{API}/me", headers=bearer(key["key"])))

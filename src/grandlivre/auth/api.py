@@ -18,9 +18,11 @@ from grandlivre.params import Cursor, Limit
 from grandlivre.schemas import PROBLEM_RESPONSES, Page
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"], responses=PROBLEM_RESPONSES)
+# Beside /keys rather than under it, where `DELETE /keys/me` would name the key `me`.
+me_router = APIRouter(prefix="/api/v1", tags=["keys"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("/me", response_model=KeyIdentity)
+@me_router.get("/me", response_model=KeyIdentity)
 async def who_am_i(principal: ViewerPrincipal) -> KeyIdentity:
     """The key this request is made with: its id, name, role and prefix (any valid key).
 

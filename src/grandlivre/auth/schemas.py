@@ -20,7 +20,7 @@ class KeyCreate(WriteModel):
 
 
 class KeyIdentity(BaseModel):
-    """The key a request is made with, as `GET /api/v1/keys/me` tells it."""
+    """The key a request is made with, as `GET /api/v1/me` tells it."""
 
     id: uuid.UUID
     name: str

@@ -1,9 +1,9 @@
 // Sign in: check the key against the API, learn its role, keep both in sessionStorage.
 import { Problem, api, boot, link, session, showProblem, t } from "../core.js";
 
-/** The role of a key, as the API tells it (GET /api/v1/keys/me, any valid key). */
+/** The role of a key, as the API tells it (GET /api/v1/me, any valid key). */
 async function roleOf(headers) {
-  const me = await api("/api/v1/keys/me", { headers, auth: false });
+  const me = await api("/api/v1/me", { headers, auth: false });
   return me.role;
 }
 
